@@ -1,0 +1,29 @@
+"""The storage package's exceptions: one base, each carrying its subject."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base of every error the archive raises."""
+
+
+class ArchiveOpenError(StorageError):
+    """The archive at `url` cannot be opened or migrated."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot open archive {url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class SourceNotFoundError(StorageError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no source named {name!r} (see 'newswatch sources list')")
+        self.name = name
+
+
+class SourceExistsError(StorageError):
+    def __init__(self, name: str, home_url: str) -> None:
+        super().__init__(f"a source named {name!r} already exists with home page {home_url}")
+        self.name = name
+        self.home_url = home_url

@@ -1,0 +1,53 @@
+"""Dialect-aware INSERT … ON CONFLICT, the one primitive behind every idempotent write."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
+
+
+def _insert(session: Session, model: type[DeclarativeBase]) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"no upsert for dialect {dialect}")
+
+
+def insert_ignoring_conflict(
+    session: Session,
+    model: type[DeclarativeBase],
+    values: Mapping[str, Any],
+    conflict_columns: Sequence[str],
+) -> bool:
+    """Insert a row unless one with the same key exists; True when this call inserted it."""
+    key = model.__table__.primary_key.columns.values()[0]  # type: ignore[attr-defined]
+    stmt = (
+        _insert(session, model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(key)
+    )
+    # RETURNING yields a row only when the insert happened; rowcount is not reliable across drivers.
+    return session.execute(stmt).first() is not None
+
+
+def upsert_row(
+    session: Session,
+    model: type[DeclarativeBase],
+    values: Mapping[str, Any],
+    conflict_columns: Sequence[str],
+) -> None:
+    """Insert a row, or overwrite the non-key columns of the existing one."""
+    stmt: Insert = _insert(session, model).values(**values)
+    updates = {name: value for name, value in values.items() if name not in conflict_columns}
+    session.execute(
+        stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+            index_elements=list(conflict_columns), set_=updates
+        )
+    )
