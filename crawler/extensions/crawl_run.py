@@ -1,0 +1,60 @@
+"""CrawlRunRecorder: one crawl_runs row per spider run, with the run's counters."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from crawler.archive_link import open_archive
+from crawler.spiders.source import SourceSpider
+from storage import Archive
+
+logger = logging.getLogger(__name__)
+
+# Scrapy stats kept in the run record besides newswatch's own counters.
+_SCRAPY_STATS = ("downloader/request_count", "downloader/response_bytes", "item_scraped_count")
+
+
+def run_counters(stats: dict[str, Any]) -> dict[str, Any]:
+    counters: dict[str, Any] = {}
+    for key, value in stats.items():
+        if key.startswith("newswatch/"):
+            counters[key.removeprefix("newswatch/")] = value
+        elif key in _SCRAPY_STATS:
+            counters[key.split("/")[-1]] = value
+        elif key.startswith("downloader/response_status_count/"):
+            counters[f"status/{key.rsplit('/', 1)[-1]}"] = value
+        elif key.startswith("downloader/exception_type_count/"):
+            counters[f"errors/{key.rsplit('.', 1)[-1]}"] = value
+    return counters
+
+
+class CrawlRunRecorder:
+    def __init__(self, crawler: Crawler, archive: Archive) -> None:
+        self.crawler = crawler
+        self.archive = archive
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        recorder = cls(crawler, open_archive(crawler))
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        return recorder
+
+    def spider_opened(self, spider: Spider) -> None:
+        if isinstance(spider, SourceSpider):
+            spider.run_id = self.archive.start_run(spider.source_id)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if not isinstance(spider, SourceSpider) or spider.run_id is None:
+            return
+        stats = self.crawler.stats.get_stats() if self.crawler.stats is not None else {}
+        counters = run_counters(stats)
+        failed = counters.get("errors/home", 0) > 0 and counters.get("homes", 0) == 0
+        status = "failed" if failed else ("finished" if reason == "finished" else "interrupted")
+        error = "home page could not be fetched" if failed else None
+        self.archive.finish_run(spider.run_id, status, counters, error)
+        self.archive.close()

@@ -1,0 +1,172 @@
+"""Page metadata read from the HTML tree: title, author, date, language, canonical URL, alternates."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from datetime import datetime, tzinfo
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+from crawler.dates import parse_iso, parse_page_date
+from crawler.language import language_from_path, normalize_language
+
+logger = logging.getLogger(__name__)
+
+_DATE_META = (
+    "article:published_time", "og:published_time", "datePublished", "pubdate", "publishdate",
+    "date", "dc.date.issued", "DC.date.issued", "publish-date", "sailthru.date",
+)
+# Visible date elements of the site families we know, then generic ones near the headline.
+_DATE_SELECTORS = (
+    ".sc-longform-header-date", ".c-detail-head__time", ".article__meta time", ".detail-time",
+    ".publish-date", ".post-date", ".date-time", ".article-date", ".time-update", ".date", ".time",
+)
+_AUTHOR_SELECTORS = (
+    ".sc-longform-header-author", ".c-detail-head__author", ".article__author", ".author-name",
+    ".author", "[rel=author]", ".byline",
+)
+_TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]\s+")
+_BYLINE = re.compile(
+    r"^(?:Reported by|Written by|By|Bài(?: và ảnh)?:?|Theo)\s+(?P<name>.+?)(?:\s+-\s+Translated by\s+.+)?$",
+    re.IGNORECASE,
+)
+
+
+def clean_byline(text: str) -> str:
+    """'Reported by Tri Dung - Translated by Ngoc Huynh' -> 'Tri Dung'."""
+    match = _BYLINE.match(text.strip())
+    return match["name"].strip() if match else text.strip()
+
+
+def meta_content(tree: HtmlElement, *names: str) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            found = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
+            if found and str(found[0]).strip():
+                return str(found[0]).strip()
+    return None
+
+
+def _first_text(tree: HtmlElement, selectors: tuple[str, ...], max_len: int) -> Iterator[str]:
+    for selector in selectors:
+        for element in tree.cssselect(selector):
+            text = " ".join(element.text_content().split())
+            if text and len(text) <= max_len:
+                yield text
+
+
+def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                yield node
+                stack.extend(value for key, value in node.items() if key == "@graph")
+
+
+def find_published(tree: HtmlElement, tz: tzinfo) -> datetime | None:
+    """Structured metadata first, then the page's visible date line; never the header clock."""
+    for obj in json_ld_objects(tree):
+        value = obj.get("datePublished")
+        if isinstance(value, str) and (found := parse_iso(value, tz) or parse_page_date(value, tz)):
+            return found
+    meta = meta_content(tree, *_DATE_META)
+    iso = parse_iso(meta, tz) if meta else None
+    if iso is not None:
+        return iso
+    for value in tree.xpath("//article//time/@datetime | //time[@pubdate]/@datetime"):
+        if found := parse_iso(str(value), tz):
+            return found
+    for text in _first_text(tree, _DATE_SELECTORS, 120):
+        if found := parse_page_date(text, tz):
+            return found
+    return parse_page_date(meta, tz) if meta else None
+
+
+def find_author(tree: HtmlElement) -> str | None:
+    for obj in json_ld_objects(tree):
+        author = obj.get("author")
+        if isinstance(author, list) and author:
+            author = author[0]
+        if isinstance(author, dict):
+            author = author.get("name")
+        if isinstance(author, str) and author.strip():
+            return author.strip()
+    meta = meta_content(tree, "author", "article:author", "dc.creator")
+    if meta and not meta.startswith("http"):
+        return meta
+    for text in _first_text(tree, _AUTHOR_SELECTORS, 80):
+        return clean_byline(text)
+    return None
+
+
+def _strip_site_suffix(title: str, site_name: str | None) -> str:
+    separators = list(_TITLE_SEPARATORS.finditer(title))
+    if not separators:
+        return title
+    last = separators[-1]
+    suffix = title[last.end() :]
+    if (site_name and site_name.casefold() in suffix.casefold()) or len(suffix) < 30:
+        return title[: last.start()]
+    return title
+
+
+def find_title(tree: HtmlElement) -> str | None:
+    """The headline: the page's h1 when it has one, else og:title or <title> without the site name."""
+    for h1 in tree.xpath("//h1"):
+        text = " ".join(h1.text_content().split())
+        if len(text) >= 3:
+            return text
+    site_name = meta_content(tree, "og:site_name")
+    for candidate in (meta_content(tree, "og:title", "twitter:title"), tree.findtext(".//title")):
+        if candidate and candidate.strip():
+            return _strip_site_suffix(" ".join(candidate.split()), site_name)
+    return None
+
+
+def find_language(tree: HtmlElement, url: str) -> str | None:
+    declared = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    return (
+        normalize_language(declared)
+        or normalize_language(meta_content(tree, "og:locale", "language", "content-language"))
+        or language_from_path(urlsplit(url).path)
+    )
+
+
+def find_canonical(tree: HtmlElement, url: str) -> str:
+    for href in tree.xpath('//link[@rel="canonical"]/@href'):
+        if str(href).strip():
+            return urljoin(url, str(href).strip())
+    return url
+
+
+def find_alternates(tree: HtmlElement, url: str) -> dict[str, str]:
+    """hreflang alternates: language code -> absolute URL."""
+    alternates: dict[str, str] = {}
+    for link in tree.xpath('//link[@rel="alternate"][@hreflang][@href]'):
+        language = normalize_language(link.get("hreflang"))
+        if language:
+            alternates.setdefault(language, urljoin(url, link.get("href").strip()))
+    return alternates
+
+
+def find_images(tree: HtmlElement) -> list[str]:
+    """File names of the story's pictures: the same names recur in every edition of a story."""
+    names: list[str] = []
+    for src in tree.xpath("//article//img/@src | //figure//img/@src"):
+        name = urlsplit(str(src)).path.rsplit("/", 1)[-1]
+        if name and name not in names:
+            names.append(name)
+    return names
