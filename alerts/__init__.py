@@ -1,1 +1,1 @@
-
+"""Conference detection, event records and notification channels. Not built yet."""

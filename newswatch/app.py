@@ -1,0 +1,181 @@
+"""The application: one factory shared by the CLI and library users, wiring the packages together.
+
+Every CLI command is one call on `Newswatch`; the logic lives in the packages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from crawler.errors import ExtractionError
+from crawler.extraction import decode_html, extract_page
+from crawler.probe import normalize_home_url, probe_home_page
+from crawler.runner import CrawlOptions, CrawlTarget, run_crawl
+from newswatch.config import Settings, parse_interval
+from newswatch.errors import ConfigError
+from newswatch.seeds import SeedLoadReport, load_seeds
+from storage import Archive, SourceExistsError
+from storage.records import RunInfo, SourceInfo
+
+logger = logging.getLogger(__name__)
+
+_SOURCE_KEYS = frozenset({"name", "url", "interval", "note"})
+
+
+@dataclass(frozen=True)
+class CrawlReport:
+    runs: list[RunInfo]
+
+    @property
+    def failed(self) -> list[RunInfo]:
+        return [run for run in self.runs if run.status == "failed"]
+
+
+def source_name_for(url: str) -> str:
+    """A default source name: the host without 'www.' (and the port, if any)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "source").removeprefix("www.")
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+class Newswatch:
+    """newswatch for one resolved `Settings`; opens the archive on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._archive: Archive | None = None
+
+    @property
+    def archive(self) -> Archive:
+        if self._archive is None:
+            self._archive = Archive.open(self.settings.db)
+        return self._archive
+
+    def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
+
+    def __enter__(self) -> Newswatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sources -------------------------------------------------------------------------------
+
+    def add_source(self, url: str, name: str | None, interval: str | None, check: bool = True) -> SourceInfo:
+        """Add a source by its home page; with `check`, the page must answer as HTML first."""
+        home = normalize_home_url(url)
+        seconds = parse_interval(interval) if interval else self.settings.default_interval_seconds
+        if check:
+            crawl = self.settings.crawl
+            home = probe_home_page(home, crawl.full_user_agent, min(crawl.download_timeout_s, 15.0))
+        return self.archive.add_source(name or source_name_for(home), home, seconds)
+
+    def import_sources(self, path: Path) -> tuple[list[SourceInfo], list[str]]:
+        """Add every source of a sources TOML file not present yet: (added, names skipped)."""
+        added: list[SourceInfo] = []
+        skipped: list[str] = []
+        for entry in read_sources_file(path):
+            try:
+                added.append(self.add_source(entry["url"], entry["name"], entry.get("interval"), check=False))
+            except SourceExistsError:
+                skipped.append(entry["name"])
+        return added, skipped
+
+    def list_sources(self) -> list[SourceInfo]:
+        return self.archive.list_sources()
+
+    def remove_source(self, name: str) -> None:
+        self.archive.remove_source(name)
+
+    # -- crawling and seeds --------------------------------------------------------------------
+
+    def crawl_options(self) -> CrawlOptions:
+        crawl = self.settings.crawl
+        return CrawlOptions(
+            archive_url=self.settings.db,
+            timezone=self.settings.timezone,
+            user_agent=crawl.full_user_agent,
+            obey_robots=crawl.obey_robots,
+            download_timeout_s=crawl.download_timeout_s,
+            max_body_bytes=crawl.max_body_bytes,
+            concurrent_requests=crawl.concurrent_requests,
+            concurrent_per_domain=crawl.concurrent_per_domain,
+            download_delay_s=crawl.download_delay_s,
+            autothrottle=crawl.autothrottle,
+            retry_times=crawl.retry_times,
+            log_level=self.settings.log_level,
+        )
+
+    def crawl(self, names: Iterable[str] = ()) -> CrawlReport:
+        """One crawl cycle of the named sources (all enabled ones when none is named)."""
+        wanted = list(names)
+        sources = [self.archive.get_source(name) for name in wanted] or [
+            source for source in self.archive.list_sources() if source.enabled
+        ]
+        if not sources:
+            raise ConfigError("no sources to crawl: add one with 'newswatch sources add URL'")
+        targets = [CrawlTarget(source.id, source.name, source.home_url) for source in sources]
+        run_ids = run_crawl(targets, self.crawl_options())
+        return CrawlReport([self.archive.get_run(run_id) for run_id in run_ids])
+
+    def load_seeds(self) -> SeedLoadReport:
+        return load_seeds(self.archive, self.settings.seeds_path / "corpus", self.settings.tz)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def export_jsonl(self, out: TextIO) -> int:
+        count = 0
+        for row in self.archive.iter_export(self.settings.tz):
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+        return count
+
+    def extract_files(self, paths: Iterable[Path], url: str | None = None) -> Iterator[dict[str, Any]]:
+        """What newswatch extracts from saved pages, one dict per file (errors are reported per file)."""
+        for path in paths:
+            page_url = url or path.resolve().as_uri()
+            try:
+                html = decode_html(path.read_bytes())
+                page = extract_page(html, page_url, self.settings.tz)
+            except (OSError, ExtractionError) as exc:
+                yield {"file": str(path), "error": str(getattr(exc, "reason", None) or exc)}
+                continue
+            yield {
+                "file": str(path),
+                "url": url or (page.canonical_url if page.canonical_url != page_url else None),
+                "title": page.title,
+                "author": page.author,
+                "published_at": page.published_at.isoformat() if page.published_at else None,
+                "language": page.language,
+                "page_type": page.page_type.value,
+                "text": page.text,
+            }
+
+
+def read_sources_file(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read sources file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"sources file {path} is not valid TOML: {exc}") from exc
+    entries = data.get("source", [])
+    for number, entry in enumerate(entries, start=1):
+        unknown = set(entry) - _SOURCE_KEYS
+        if unknown or "url" not in entry or "name" not in entry:
+            raise ConfigError(f"{path}: source #{number} needs name and url (unknown keys: {sorted(unknown)})")
+    return list(entries)
+
+
+def make_app(settings: Settings) -> Newswatch:
+    return Newswatch(settings)

@@ -1,0 +1,169 @@
+"""The `newswatch` command: parse arguments, make one library call, print the result.
+
+Library errors become one line on stderr and exit status 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawler.errors import CrawlerError
+from newswatch import report
+from newswatch.app import Newswatch, make_app
+from newswatch.config import load_settings
+from newswatch.errors import NewswatchError
+from storage import StorageError
+
+
+class NewswatchGroup(click.Group):
+    """Turns the packages' errors into click's one-line error and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (NewswatchError, StorageError, CrawlerError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def _app(ctx: click.Context) -> Newswatch:
+    app: Newswatch = ctx.obj
+    return app
+
+
+@click.group(cls=NewswatchGroup)
+@click.option("--db", help="Archive database URL (default sqlite:///newswatch.db; env NEWSWATCH_DB).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML config file (default ./newswatch.toml if present; env NEWSWATCH_CONFIG).")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Log level for messages on stderr (default WARNING).")
+@click.version_option(package_name="newswatch")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, config_file: Path | None, log_level: str | None) -> None:
+    """newswatch: watch provincial news sites, keep a deduplicated archive, alert on new conferences."""
+    try:
+        settings = load_settings(config_file, os.environ, {"db": db, "log_level": log_level and log_level.upper()})
+    except NewswatchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    ctx.obj = make_app(settings)
+    ctx.call_on_close(ctx.obj.close)
+
+
+@cli.group(cls=NewswatchGroup)
+def sources() -> None:
+    """Add, list, import and remove the sites newswatch watches."""
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--name", help="Short name for the source (default: the host name).")
+@click.option("--interval", help="How often to crawl it: 15s, 30m, 2h (default 30m).")
+@click.option("--no-check", is_flag=True, help="Do not fetch the home page before adding it.")
+@click.pass_context
+def sources_add(ctx: click.Context, url: str, name: str | None, interval: str | None, no_check: bool) -> None:
+    """Add a source by its home page URL alone; feeds and editions are discovered."""
+    source = _app(ctx).add_source(url, name, interval, check=not no_check)
+    click.echo(f"added {source.name}: {source.home_url} every {report.format_interval(source.interval_seconds)}")
+
+
+@sources.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source per line.")
+@click.pass_context
+def sources_list(ctx: click.Context, as_json: bool) -> None:
+    """List the sources with their item counts and last crawl."""
+    report.print_sources(_app(ctx).list_sources(), as_json)
+
+
+@sources.command("remove")
+@click.argument("name")
+@click.pass_context
+def sources_remove(ctx: click.Context, name: str) -> None:
+    """Remove a source (its archived items stay)."""
+    _app(ctx).remove_source(name)
+    click.echo(f"removed {name}")
+
+
+@sources.command("import")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def sources_import(ctx: click.Context, file: Path | None) -> None:
+    """Add every source of a sources TOML file (default: the shipped seeds/sources.toml)."""
+    app = _app(ctx)
+    added, skipped = app.import_sources(file or app.settings.seeds_path / "sources.toml")
+    click.echo(f"added {len(added)} sources, {len(skipped)} already present")
+
+
+@cli.command()
+@click.option("--source", "names", multiple=True, help="Crawl only this source (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per crawl run per line.")
+@click.pass_context
+def crawl(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
+    """Run one crawl cycle of every source (or the named ones) and print a summary."""
+    result = _app(ctx).crawl(names)
+    report.print_runs(result.runs, as_json)
+    if result.failed:
+        raise click.ClickException(
+            "crawl failed for " + ", ".join(f"{run.source} ({run.error})" for run in result.failed)
+        )
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True,
+              help="Output format.")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+              help="Write to this file instead of stdout.")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: Any) -> None:
+    """Export every archived item, one JSON object per line."""
+    _app(ctx).export_jsonl(output)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--jsonl", is_flag=True, help="One JSON object per file per line (the default output).")
+@click.option("--url", help="The URL the page was saved from (for relative links and edition paths).")
+@click.pass_context
+def extract(ctx: click.Context, files: tuple[Path, ...], jsonl: bool, url: str | None) -> None:
+    """Show what newswatch extracts from saved HTML pages."""
+    failed = 0
+    for row in _app(ctx).extract_files(files, url):
+        click.echo(json.dumps(row, ensure_ascii=False))
+        failed += "error" in row
+    if failed:
+        raise click.ClickException(f"{failed} of {len(files)} files could not be extracted")
+
+
+@cli.group(cls=NewswatchGroup)
+def seeds() -> None:
+    """The seed corpus the project grew from."""
+
+
+@seeds.command("load")
+@click.pass_context
+def seeds_load(ctx: click.Context) -> None:
+    """Archive the seed documents as canonical items (idempotent)."""
+    result = _app(ctx).load_seeds()
+    click.echo(f"{result.loaded} seeds: " + ", ".join(f"{n} {k}" for k, n in sorted(result.outcomes.items())))
+
+
+@cli.command()
+@click.option("--day", default=0, show_default=True, help="Which simulated day the replica serves.")
+@click.pass_context
+def demo(ctx: click.Context, day: int) -> None:
+    """Offline demo: start the local replica, crawl it, load the seeds, print a summary."""
+    from newswatch.demo import run_demo  # noqa: PLC0415 - the demo's imports are not needed elsewhere
+
+    run_demo(ctx.obj.settings, day, explicit_db=ctx.find_root().params.get("db") is not None)
+
+
+def main() -> None:
+    cli(prog_name="newswatch")

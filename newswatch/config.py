@@ -1,0 +1,182 @@
+"""Settings, resolved once: defaults -> TOML file -> NEWSWATCH_* environment -> CLI flags.
+
+The result is a frozen `Settings` passed down explicitly; nothing here runs at import time.
+Unknown keys are errors, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from newswatch.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "newswatch.toml"
+ENV_PREFIX = "NEWSWATCH_"
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_INTERVAL_S = 1
+MAX_INTERVAL_S = 30 * 86400
+
+
+def parse_interval(text: str) -> int:
+    """'15s', '30m', '2h', '1d' or plain seconds -> seconds; ConfigError otherwise."""
+    match = _INTERVAL.match(text)
+    if not match:
+        raise ConfigError(f"invalid interval {text!r}: use seconds, minutes or hours such as 15s, 30m, 2h")
+    seconds = int(float(match[1]) * _UNIT_SECONDS[match[2].lower()])
+    if not MIN_INTERVAL_S <= seconds <= MAX_INTERVAL_S:
+        raise ConfigError(f"interval {text!r} is out of range (1s to 30d)")
+    return seconds
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    user_agent: str = "newswatch/0.1"
+    contact: str = ""
+    obey_robots: bool = True
+    download_timeout_s: float = 30.0
+    max_body_bytes: int = 16 * 1024 * 1024
+    concurrent_requests: int = 16
+    concurrent_per_domain: int = 4
+    download_delay_s: float = 0.0
+    autothrottle: bool = True
+    retry_times: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("download_timeout_s", "max_body_bytes", "concurrent_requests", "concurrent_per_domain"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"crawl.{name} must be positive, not {getattr(self, name)!r}")
+        if self.download_delay_s < 0 or self.retry_times < 0:
+            raise ConfigError("crawl.download_delay_s and crawl.retry_times cannot be negative")
+
+    @property
+    def full_user_agent(self) -> str:
+        return f"{self.user_agent} (+{self.contact})" if self.contact else self.user_agent
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str = "sqlite:///newswatch.db"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_interval: str = "30m"
+    seeds_dir: str = ""
+    log_level: str = "WARNING"
+    crawl: CrawlConfig = field(default_factory=CrawlConfig)
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"unknown time zone {self.timezone!r}") from exc
+        parse_interval(self.default_interval)
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError(f"log_level must be DEBUG, INFO, WARNING or ERROR, not {self.log_level!r}")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def default_interval_seconds(self) -> int:
+        return parse_interval(self.default_interval)
+
+    @property
+    def seeds_path(self) -> Path:
+        return Path(self.seeds_dir) if self.seeds_dir else default_seeds_dir()
+
+
+def default_seeds_dir() -> Path:
+    """seeds/ beside the packages (an editable install or a checkout)."""
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _coerce(value: Any, target: Any, key: str) -> Any:
+    target_type = target if isinstance(target, type) else type(target)
+    if target_type is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.lower() in ("1", "true", "yes", "on")
+    elif target_type in (int, float):
+        try:
+            return target_type(value)
+        except (TypeError, ValueError):
+            pass
+    elif target_type is str and isinstance(value, str | int | float):
+        return str(value)
+    raise ConfigError(f"{key}: expected {target_type.__name__}, got {value!r}")
+
+
+def _merge(base: Any, values: Mapping[str, Any], where: str) -> Any:
+    """A copy of dataclass `base` with `values` applied; nested sections are tables."""
+    known = {f.name: f for f in fields(base)}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+        current = getattr(base, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where}: {key} must be a table")
+            changes[key] = _merge(current, value, f"{where}.{key}")
+        else:
+            changes[key] = _coerce(value, current, f"{where}.{key}")
+    return dataclasses.replace(base, **changes)
+
+
+def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
+    """NEWSWATCH_DB -> db, NEWSWATCH_CRAWL_OBEY_ROBOTS -> crawl.obey_robots.
+
+    Variables that name no setting (NEWSWATCH_TEST_PG_URL belongs to the tests) are left alone;
+    a misspelt key inside a section (NEWSWATCH_CRAWL_OBEY_ROBOT) is an error.
+    """
+    top = {f.name for f in fields(Settings) if f.default_factory is dataclasses.MISSING}
+    sections = {f.name for f in fields(Settings)} - top
+    values: dict[str, Any] = {}
+    for name, value in env.items():
+        key = name.removeprefix(ENV_PREFIX).lower()
+        if not name.startswith(ENV_PREFIX):
+            continue
+        section, _, rest = key.partition("_")
+        if key in top:
+            values[key] = value
+        elif section in sections and rest:
+            values.setdefault(section, {})[rest] = value
+    return values
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+
+
+def load_settings(
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Resolve settings once. `config_file` None means $NEWSWATCH_CONFIG or ./newswatch.toml if present."""
+    env = env or {}
+    if config_file is None and env.get(f"{ENV_PREFIX}CONFIG"):
+        config_file = Path(env[f"{ENV_PREFIX}CONFIG"])
+    elif config_file is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        config_file = Path(DEFAULT_CONFIG_FILE)
+    settings = Settings()
+    if config_file is not None:
+        settings = _merge(settings, _read_toml(config_file), str(config_file))
+    settings = _merge(settings, _env_values(env), "environment")
+    cleaned = {key: value for key, value in (overrides or {}).items() if value is not None}
+    result: Settings = _merge(settings, cleaned, "command line")
+    return result

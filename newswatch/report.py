@@ -1,0 +1,80 @@
+"""Printing results for people (rich tables) and for scripts (JSON lines)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from storage.records import RunInfo, SourceInfo
+
+# Counters shown as columns of the crawl summary; all counters are in --json.
+RUN_COLUMNS = (
+    ("requests", "request_count"),
+    ("new", "items_new"),
+    ("updated", "items_updated"),
+    ("unchanged", "items_unchanged"),
+    ("known", "articles_known"),
+    ("not articles", "skipped/listing"),
+    ("no date", "dates_missing"),
+)
+
+
+def format_interval(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _json_line(value: Any) -> str:
+    return json.dumps(dataclasses.asdict(value), ensure_ascii=False, default=_json_default)
+
+
+def error_count(counters: dict[str, Any]) -> int:
+    return sum(int(v) for k, v in counters.items() if k.startswith("errors/"))
+
+
+def print_sources(sources: Sequence[SourceInfo], as_json: bool, console: Console | None = None) -> None:
+    console = console or Console()
+    if as_json:
+        for source in sources:
+            console.out(_json_line(source), highlight=False)
+        return
+    if not sources:
+        console.print("no sources yet: add one with 'newswatch sources add URL'")
+        return
+    table = Table("name", "home page", "every", "items", "last crawl")
+    for source in sources:
+        last = f"{source.last_run_status} {source.last_run_at:%Y-%m-%d %H:%M}" if source.last_run_at else "never"
+        table.add_row(source.name, source.home_url, format_interval(source.interval_seconds), str(source.items), last)
+    console.print(table)
+
+
+def print_runs(runs: Sequence[RunInfo], as_json: bool, console: Console | None = None) -> None:
+    console = console or Console()
+    if as_json:
+        for run in runs:
+            console.out(_json_line(run), highlight=False)
+        return
+    table = Table("source", "status", *(title for title, _ in RUN_COLUMNS), "errors", title="crawl summary")
+    for run in runs:
+        counts = [str(run.counters.get(key, 0)) for _, key in RUN_COLUMNS]
+        table.add_row(run.source, run.status, *counts, str(error_count(run.counters)))
+    console.print(table)
+    for run in runs:
+        errors = {k: v for k, v in run.counters.items() if k.startswith("errors/")}
+        if errors:
+            details = ", ".join(f"{k.removeprefix('errors/')}={v}" for k, v in sorted(errors.items()))
+            console.print(f"{run.source}: {details}")
