@@ -1,0 +1,77 @@
+"""Extraction on saved pages, through Scrapy's HtmlResponse as the spider sees them (no network)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from crawler.errors import ExtractionError
+from crawler.extraction import PageType, decode_html, extract_page
+
+PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+ICT = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _response(name: str, url: str, encoding: str | None = None) -> HtmlResponse:
+    return HtmlResponse(url=url, body=(PAGES / name).read_bytes(), encoding=encoding)
+
+
+def test_onecms_chinese_article() -> None:
+    url = "http://127.0.0.1/cn/thoi-su/cong-tac-tuyen-truyen-mieng-10288747.html"
+    page = extract_page(_response("onecms_article_cn.html", url).text, url, ICT)
+    assert page.page_type is PageType.ARTICLE
+    assert page.title == "省委宣传部召开口头宣传工作会议"
+    assert page.author == "清强"
+    # The US-style meta is month first: 1/7/2025 is 7 January, as the DNUM header says.
+    assert page.published_at == datetime(2025, 1, 7, 12, 52, tzinfo=ICT)
+    assert page.language == "zh"
+    assert page.canonical_url == "https://baonghean.vn/cn/cong-tac-tuyen-truyen-mieng-10288747.html"
+    assert page.alternates["en"] == "https://baonghean.vn/en/cong-tac-tuyen-truyen-mieng-10288747.html"
+    assert page.images == ("bna_9336.jpg",)
+    assert "圆满完成了83项被交付的宣传工作任务" in page.text
+    for furniture in ("POWERED BY", "义安省举办职业教育论坛", "首页", "26-4-25"):
+        assert furniture not in page.text
+
+
+def test_topic_hub_is_a_listing_not_an_article() -> None:
+    url = "http://127.0.0.1/dai-hoi-dang-bo-cac-cap-event1234.html"
+    page = extract_page(_response("onecms_topic_hub.html", url).text, url, ICT)
+    assert page.page_type is PageType.LISTING
+
+
+def test_listing_is_recognised_by_its_teasers_even_at_an_article_like_url() -> None:
+    url = "http://127.0.0.1/thoi-su/trang-10000001.html"
+    assert extract_page(_response("onecms_topic_hub.html", url).text, url, ICT).page_type is PageType.LISTING
+
+
+def test_binh_duong_header_clock_is_never_the_date() -> None:
+    url = "http://127.0.0.1/en/binh-duong-holds-conference-a341383.html"
+    page = extract_page(_response("binhduong_article_en.html", url).text, url, ICT)
+    assert page.page_type is PageType.ARTICLE
+    assert page.published_at == datetime(2025, 2, 12, 8, 15, 42, tzinfo=ICT)
+    assert page.author == "Tri Dung"
+    assert page.language == "en"
+    assert "Hotline" not in page.text
+
+
+def test_page_without_any_date_gets_none() -> None:
+    html = "<html><body><h1>Lũ lụt ở Tương Dương</h1>" + "<p>Mưa lớn kéo dài gây ngập úng nhiều xã.</p>" * 20
+    page = extract_page(html + "</body></html>", "http://127.0.0.1/x-1.html", ICT)
+    assert page.published_at is None
+    assert page.language == "vi"
+
+
+def test_windows_1258_page_is_decoded() -> None:
+    # How windows-1258 writes "Hội nghị": ô (0xF4) + combining dot below (0xF2), i + dot below.
+    body = b'<html><head><meta charset="windows-1258"></head><body><h1>H\xf4\xf2i ngh\x69\xf2</h1></body></html>'
+    assert "Hội nghị" in decode_html(body)
+
+
+@pytest.mark.parametrize("body", ["", "   "])
+def test_empty_body_is_an_extraction_error(body: str) -> None:
+    with pytest.raises(ExtractionError, match="empty body"):
+        extract_page(body, "http://127.0.0.1/empty", ICT)
