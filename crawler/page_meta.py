@@ -165,7 +165,11 @@ def find_alternates(tree: HtmlElement, url: str) -> dict[str, str]:
 def find_images(tree: HtmlElement) -> list[str]:
     """File names of the story's pictures: the same names recur in every edition of a story."""
     names: list[str] = []
-    for src in tree.xpath("//article//img/@src | //figure//img/@src"):
+    # Teasers of other stories carry pictures too (often in <article> elements of their own):
+    # take the article element that holds the headline, else captioned figures only.
+    articles = tree.xpath("//h1/ancestor::article[1]")
+    sources = articles[0].xpath(".//img/@src") if articles else tree.xpath("//figure[figcaption]//img/@src")
+    for src in sources:
         name = urlsplit(str(src)).path.rsplit("/", 1)[-1]
         if name and name not in names:
             names.append(name)

@@ -56,6 +56,8 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
             "AUTOTHROTTLE_ENABLED": options.autothrottle,
             "RETRY_TIMES": options.retry_times,
             "LOG_LEVEL": options.log_level,
+            # The caller (the CLI) owns logging handlers; Scrapy must not add its own.
+            "LOG_INSTALL_ROOT_HANDLER": False,
             "TELNETCONSOLE_ENABLED": False,
             "COOKIES_ENABLED": False,
             ARCHIVE_URL_SETTING: options.archive_url,
@@ -75,7 +77,7 @@ def run_crawl(targets: list[CrawlTarget], options: CrawlOptions) -> list[int]:
     A Twisted reactor cannot be restarted in one process, so this is for one-shot commands;
     the scheduler runs it in a child process per cycle.
     """
-    process = AsyncCrawlerProcess(scrapy_settings(options), install_root_handler=False)
+    process = AsyncCrawlerProcess(scrapy_settings(options))
     crawlers: list[Any] = []
     for target in targets:
         crawler = process.create_crawler(SourceSpider)

@@ -32,6 +32,16 @@ class NewswatchGroup(click.Group):
             raise click.ClickException(str(exc)) from exc
 
 
+def _configure_logging(level: str) -> None:
+    # The level sits on the handler: Scrapy resets the root logger's level when it starts.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
 def _app(ctx: click.Context) -> Newswatch:
     app: Newswatch = ctx.obj
     return app
@@ -51,9 +61,7 @@ def cli(ctx: click.Context, db: str | None, config_file: Path | None, log_level:
         settings = load_settings(config_file, os.environ, {"db": db, "log_level": log_level and log_level.upper()})
     except NewswatchError as exc:
         raise click.ClickException(str(exc)) from exc
-    logging.basicConfig(
-        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(settings.log_level)
     ctx.obj = make_app(settings)
     ctx.call_on_close(ctx.obj.close)
 

@@ -18,11 +18,18 @@ RUN_COLUMNS = (
     ("requests", "request_count"),
     ("new", "items_new"),
     ("updated", "items_updated"),
-    ("unchanged", "items_unchanged"),
+    ("same", "items_unchanged"),
     ("known", "articles_known"),
-    ("not articles", "skipped/listing"),
-    ("no date", "dates_missing"),
+    ("listings", "skipped/listing"),
+    ("undated", "dates_missing"),
 )
+# Wide enough for the summary when output goes to a file or a pipe (rich assumes 80 there).
+PIPE_WIDTH = 160
+
+
+def make_console() -> Console:
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPE_WIDTH)
 
 
 def format_interval(seconds: int) -> str:
@@ -47,7 +54,7 @@ def error_count(counters: dict[str, Any]) -> int:
 
 
 def print_sources(sources: Sequence[SourceInfo], as_json: bool, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     if as_json:
         for source in sources:
             console.out(_json_line(source), highlight=False)
@@ -63,12 +70,15 @@ def print_sources(sources: Sequence[SourceInfo], as_json: bool, console: Console
 
 
 def print_runs(runs: Sequence[RunInfo], as_json: bool, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     if as_json:
         for run in runs:
             console.out(_json_line(run), highlight=False)
         return
-    table = Table("source", "status", *(title for title, _ in RUN_COLUMNS), "errors", title="crawl summary")
+    table = Table(title="crawl summary")
+    table.add_column("source", no_wrap=True)
+    for title in ("status", *(title for title, _ in RUN_COLUMNS), "errors"):
+        table.add_column(title, justify="left" if title == "status" else "right", no_wrap=True)
     for run in runs:
         counts = [str(run.counters.get(key, 0)) for _, key in RUN_COLUMNS]
         table.add_row(run.source, run.status, *counts, str(error_count(run.counters)))

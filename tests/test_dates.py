@@ -36,7 +36,9 @@ def test_page_dates(text: str, expected: datetime) -> None:
     assert parse_page_date(text, ICT) == expected.replace(tzinfo=ICT)
 
 
-@pytest.mark.parametrize("text", ["Saturday, 26-4-25 13:20:20", "31/02/2024", "no date here", "", "Hotline: 0274 383 347"])
+@pytest.mark.parametrize(
+    "text", ["Saturday, 26-4-25 13:20:20", "31/02/2024", "no date here", "", "Hotline: 0274 383 347"]
+)
 def test_no_date_is_made_up(text: str) -> None:
     assert parse_page_date(text, ICT) is None
 

@@ -47,7 +47,7 @@ def test_upsert_is_idempotent_and_versions_edits(archive: Archive) -> None:
 
 def test_naive_datetimes_are_refused(archive: Archive) -> None:
     with pytest.raises(Exception, match="time zone"):
-        archive.archive_page(_record("http://a.test/naive", published_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+        archive.archive_page(_record("http://a.test/naive", published_at=datetime(2026, 1, 1)))
 
 
 def test_duplicates_by_url_and_exact_text_link_to_the_canonical_item(archive: Archive) -> None:
