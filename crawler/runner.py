@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.archive_link import ARCHIVE_URL_SETTING, TIMEZONE_SETTING
+from crawler.middlewares.fetch_state import FULL_FETCH_SETTING
 from crawler.spiders.source import SourceSpider
+from storage import Archive
+from storage.records import SourceInfo
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +34,27 @@ class CrawlOptions:
     autothrottle: bool = True
     retry_times: int = 2
     log_level: str = "WARNING"
+    max_listing_pages: int = 20
+    recheck_days: float = 2.0
+    full_fetch_every: int = 10
 
 
 @dataclass(frozen=True)
 class CrawlTarget:
+    """One source to crawl, with what earlier cycles left for this one."""
+
     source_id: int
     name: str
     home_url: str
+    discovered: dict[str, Any] = field(default_factory=dict)
+    pending: tuple[str, ...] = ()
+    cycle: int = 0
+
+    @classmethod
+    def from_archive(cls, archive: Archive, source: SourceInfo) -> CrawlTarget:
+        _last, finished = archive.last_success(source.id)
+        return cls(source.id, source.name, source.home_url, dict(source.discovered),
+                   tuple(archive.pending_articles(source.id)), finished)
 
 
 def scrapy_settings(options: CrawlOptions) -> Settings:
@@ -62,8 +79,9 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
             "COOKIES_ENABLED": False,
             ARCHIVE_URL_SETTING: options.archive_url,
             TIMEZONE_SETTING: options.timezone,
+            FULL_FETCH_SETTING: options.full_fetch_every,
             "ITEM_PIPELINES": {"crawler.pipelines.archive.ArchivePipeline": 300},
-            "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.known_articles.KnownArticleMiddleware": 50},
+            "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.fetch_state.FetchStateMiddleware": 50},
             "EXTENSIONS": {"crawler.extensions.crawl_run.CrawlRunRecorder": 500},
         },
         priority="project",
@@ -88,6 +106,11 @@ def run_crawl(targets: list[CrawlTarget], options: CrawlOptions) -> list[int]:
             source_id=target.source_id,
             home_url=target.home_url,
             timezone=options.timezone,
+            discovered=target.discovered,
+            pending=list(target.pending),
+            cycle=target.cycle,
+            max_listing_pages=options.max_listing_pages,
+            recheck_days=options.recheck_days,
         )
     process.start()
     run_ids: list[int] = []

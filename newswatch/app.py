@@ -114,6 +114,9 @@ class Newswatch:
             autothrottle=crawl.autothrottle,
             retry_times=crawl.retry_times,
             log_level=self.settings.log_level,
+            max_listing_pages=crawl.max_listing_pages,
+            recheck_days=crawl.recheck_days,
+            full_fetch_every=crawl.full_fetch_every,
         )
 
     def crawl(self, names: Iterable[str] = ()) -> CrawlReport:
@@ -124,7 +127,7 @@ class Newswatch:
         ]
         if not sources:
             raise ConfigError("no sources to crawl: add one with 'newswatch sources add URL'")
-        targets = [CrawlTarget(source.id, source.name, source.home_url) for source in sources]
+        targets = [CrawlTarget.from_archive(self.archive, source) for source in sources]
         run_ids = run_crawl(targets, self.crawl_options())
         return CrawlReport([self.archive.get_run(run_id) for run_id in run_ids])
 

@@ -48,13 +48,18 @@ class CrawlConfig:
     download_delay_s: float = 0.0
     autothrottle: bool = True
     retry_times: int = 2
+    max_listing_pages: int = 20
+    recheck_days: float = 2.0
+    full_fetch_every: int = 10
 
     def __post_init__(self) -> None:
-        for name in ("download_timeout_s", "max_body_bytes", "concurrent_requests", "concurrent_per_domain"):
+        for name in ("download_timeout_s", "max_body_bytes", "concurrent_requests", "concurrent_per_domain",
+                     "max_listing_pages"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"crawl.{name} must be positive, not {getattr(self, name)!r}")
-        if self.download_delay_s < 0 or self.retry_times < 0:
-            raise ConfigError("crawl.download_delay_s and crawl.retry_times cannot be negative")
+        for name in ("download_delay_s", "retry_times", "recheck_days", "full_fetch_every"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"crawl.{name} cannot be negative, not {getattr(self, name)!r}")
 
     @property
     def full_user_agent(self) -> str:

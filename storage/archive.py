@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from typing import Any
@@ -12,12 +12,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import migrate
+from storage import crawl_state, migrate
 from storage.engine import make_engine
 from storage.errors import ArchiveOpenError, SourceExistsError, SourceNotFoundError
 from storage.items import iter_export_rows, upsert_item
 from storage.models import CrawlRun, FetchState, Item, Source, utcnow
-from storage.records import FetchInfo, PageRecord, RunInfo, SourceInfo, UpsertResult
+from storage.records import FetchInfo, KnownArticle, PageRecord, RunInfo, SourceInfo, UpsertResult
 from storage.upsert import upsert_row
 
 logger = logging.getLogger(__name__)
@@ -115,17 +115,6 @@ class Archive:
         with self.session() as session:
             return upsert_item(session, record)
 
-    def known_urls(self, source_id: int | None = None) -> set[str]:
-        """Every archived URL and canonical URL (of one source, or all)."""
-        with self.session() as session:
-            stmt = select(Item.url, Item.canonical_url)
-            if source_id is not None:
-                stmt = stmt.where(Item.source_id == source_id)
-            urls: set[str] = set()
-            for url, canonical in session.execute(stmt):
-                urls.update((url, canonical))
-            return urls
-
     def iter_export(self, display_tz: tzinfo) -> Iterator[dict[str, Any]]:
         with self.session() as session:
             yield from iter_export_rows(session, display_tz)
@@ -186,6 +175,27 @@ class Archive:
         }
         with self.session() as session:
             upsert_row(session, FetchState, values, conflict_columns=("url",))
+
+    def lookup_article(self, url: str) -> KnownArticle | None:
+        with self.session() as session:
+            return crawl_state.lookup_article(session, url)
+
+    def fetch_states(self, source_id: int, kinds: Iterable[str]) -> dict[str, FetchInfo]:
+        with self.session() as session:
+            return crawl_state.fetch_states(session, source_id, kinds)
+
+    def pending_articles(self, source_id: int) -> list[str]:
+        with self.session() as session:
+            return crawl_state.pending_articles(session, source_id)
+
+    def record_fetches(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Upsert many fetch-state rows (dicts of FetchState columns) in one transaction."""
+        with self.session() as session:
+            return crawl_state.record_fetches(session, rows)
+
+    def last_success(self, source_id: int) -> tuple[datetime | None, int]:
+        with self.session() as session:
+            return crawl_state.last_success(session, source_id)
 
     def start_run(self, source_id: int) -> int:
         with self.session() as session:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import Item, utcnow
+from storage.models import Item, ItemVersion, utcnow
 from storage.records import PageRecord, UpsertOutcome, UpsertResult
 from storage.upsert import insert_ignoring_conflict
 
@@ -110,6 +110,12 @@ def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
     if inserted:
         outcome = UpsertOutcome.NEW
     elif _content_changed(item, record):
+        if item.text_hash != record.text_hash:
+            # Keep the text being replaced, so every edition of an edited story stays readable.
+            session.add(
+                ItemVersion(item_id=item.id, version=item.version, title=item.title, text=item.text,
+                            text_hash=item.text_hash)
+            )
         _apply(item, record)
         item.version += 1
         outcome = UpsertOutcome.UPDATED

@@ -111,6 +111,20 @@ class Item(Base):
     duplicate_of: Mapped[Item | None] = relationship(remote_side=[id])
 
 
+class ItemVersion(Base):
+    """An earlier text of an item that was edited after it was archived."""
+
+    __tablename__ = "item_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    archived_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class FetchState(Base):
     """What the last fetch of a URL told us: validators for conditional GETs, and when to look again."""
 
@@ -145,6 +159,7 @@ class CrawlRun(Base):
     source: Mapped[Source] = relationship(back_populates="runs")
 
 
+Index("uq_item_versions_item_version", ItemVersion.item_id, ItemVersion.version, unique=True)
 Index("ix_crawl_runs_source_started", CrawlRun.source_id, CrawlRun.started_at)
 Index("ix_items_duplicate_of", Item.duplicate_of_id)
 Index("ix_items_source_published", Item.source_id, Item.published_at)

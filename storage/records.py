@@ -83,6 +83,15 @@ class FetchInfo:
 
 
 @dataclass(frozen=True)
+class KnownArticle:
+    url: str
+    published_at: datetime | None
+    last_checked_at: datetime | None
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
 class RunInfo:
     id: int
     source: str

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
 
 from storage import Archive, ArchiveOpenError, PageRecord, SourceExistsError, SourceNotFoundError, UpsertOutcome
 from storage.migrate import is_current
+from storage.models import Base, ItemVersion
 
 ICT = timezone(timedelta(hours=7))
 
@@ -108,3 +111,17 @@ def test_bad_database_urls_fail_with_a_clear_error(url: str, message: str) -> No
 def test_sqlite_archive_uses_wal(tmp_path: Path) -> None:
     with Archive.open(f"sqlite:///{tmp_path / 'w.db'}") as archive, archive.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_migrations_match_the_models(archive: Archive) -> None:
+    with archive.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_an_edit_keeps_the_earlier_text(archive: Archive) -> None:
+    archive.archive_page(_record("http://a.test/e.html", text="Bản đầu tiên", title="Tin"))
+    archive.archive_page(_record("http://a.test/e.html", text="Bản đã sửa", title="Tin"))
+    archive.archive_page(_record("http://a.test/e.html", text="Bản đã sửa", title="Tin"))
+    with archive.session() as session:
+        versions = [(v.version, v.text) for v in session.scalars(select(ItemVersion))]
+    assert versions == [(1, "Bản đầu tiên")]

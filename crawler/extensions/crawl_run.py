@@ -57,4 +57,7 @@ class CrawlRunRecorder:
         status = "failed" if failed else ("finished" if reason == "finished" else "interrupted")
         error = "home page could not be fetched" if failed else None
         self.archive.finish_run(spider.run_id, status, counters, error)
+        if status == "finished":
+            # Only a cycle that ran to the end may move sitemap marks and replace what was learned.
+            self.archive.save_discovery(spider.source_id, spider.state.to_dict())
         self.archive.close()

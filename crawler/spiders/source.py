@@ -1,10 +1,16 @@
-"""SourceSpider: one crawl cycle of one source, starting from its home page alone."""
+"""SourceSpider: one crawl cycle of one source, starting from its home page alone.
+
+home page ─► language editions ─► feeds, sitemaps (robots.txt), section listings ─► articles.
+What it learns (feeds, sitemaps, editions, sections, URL shapes) is kept on the source, so a
+cycle whose home page answers 304 still knows where to look.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -13,9 +19,13 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler import discovery
+from crawler import discovery, listings, sitemaps, url_patterns
+from crawler.archive_link import open_archive
+from crawler.discovered import Discovered
 from crawler.errors import ExtractionError
 from crawler.extraction import ExtractedPage, PageType, extract_page
+from storage import Archive
+from storage.records import KnownArticle
 
 logger = logging.getLogger(__name__)
 
@@ -31,124 +41,285 @@ class ArticleItem:
 
 
 class SourceSpider(scrapy.Spider):
-    """Home page -> editions -> feeds -> articles; URL-level dedup against the archive.
-
-    Links are followed only within the hosts of the source (its home page and its editions).
-    """
-
     name = "source"
+    custom_settings: dict[str, Any] = {}  # noqa: RUF012 - Scrapy's own attribute
 
-    def __init__(self, source: str, source_id: int, home_url: str, timezone: str, **kwargs: Any) -> None:
+    def __init__(  # noqa: PLR0917 - Scrapy passes spider arguments by keyword; the order is not an API
+        self, source: str, source_id: int, home_url: str, timezone: str,
+        discovered: dict[str, Any] | None = None, pending: list[str] | None = None,
+        max_listing_pages: int = 20, recheck_days: float = 2.0, **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.source = source
         self.source_id = int(source_id)
         self.home_url = home_url
         self.tz = ZoneInfo(timezone)
         self.netlocs = frozenset({urlsplit(home_url).netloc.lower()})
-        self.editions: dict[str, str] = {}
-        self.feeds: list[str] = []
+        self.state = Discovered.from_dict(discovered)
+        self.pending = list(pending or [])
+        self.max_listing_pages = max_listing_pages
+        self.recheck = timedelta(days=recheck_days)
         self.run_id: int | None = None
+        self.seen_article_urls: set[str] = set()
+        self.archive: Archive | None = None
 
-    def _count(self, key: str, n: int = 1) -> None:
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def count(self, key: str, n: int = 1) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"newswatch/{key}", n)
 
-    async def start(self) -> AsyncIterator[Any]:
-        yield scrapy.Request(
-            self.home_url, callback=self.parse_home, errback=self.home_failed,
-            meta={"kind": "home", "edition": None}, dont_filter=True,
-        )
-
-    def home_failed(self, failure: Failure) -> None:
-        self._count("errors/home")
-        logger.error("%s: home page %s failed: %s", self.source, self.home_url, failure.getErrorMessage())
+    def _request(self, url: str, callback: Any, kind: str, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta={"kind": kind, **meta})
 
     def fetch_failed(self, failure: Failure) -> None:
-        kind = failure.request.meta.get("kind", "page") if hasattr(failure, "request") else "page"
-        self._count(f"errors/{kind}")
-        logger.warning("%s: %s fetch failed: %s", self.source, kind, failure.getErrorMessage())
+        request = getattr(failure, "request", None)
+        kind = request.meta.get("kind", "page") if request is not None else "page"
+        if request is not None and request.meta.get("probe"):
+            self.count("feed_probes_missed")
+            return
+        self.count(f"errors/{kind}")
+        url = request.url if request is not None else "?"
+        level = logging.ERROR if kind == "home" and url == self.home_url else logging.WARNING
+        logger.log(level, "%s: %s %s failed: %s", self.source, kind, url, failure.getErrorMessage())
+
+    # -- start ---------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.archive = open_archive(self.crawler)
+        yield scrapy.Request(self.home_url, callback=self.parse_home, errback=self.fetch_failed,
+                             meta={"kind": "home", "edition": None}, dont_filter=True)
+        yield self._request(urljoin(self.home_url, "/robots.txt"), self.parse_robots, "robots")
+        for url in self.pending:
+            self.count("articles_retried")
+            if (request := self._article_request(url, retry=True)) is not None:
+                yield request
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status == 304 or not isinstance(response, TextResponse):
+            found = self.state.sitemaps
+        else:
+            found = [url for url in sitemaps.sitemaps_from_robots(response.text)
+                     if discovery.same_site(url, self.netlocs)]
+        for url in found:
+            self.state.add(self.state.sitemaps, url)
+            yield self._request(url, self.parse_sitemap, "sitemap")
+
+    # -- home pages and editions ---------------------------------------------------------------
 
     def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
+        edition = response.meta.get("edition")
+        if response.status == 304:
+            self.count("homes_unchanged")
+            yield from self._follow_known(response.url)
+            return
         if not isinstance(response, TextResponse):
-            self._count("errors/home_not_html")
+            self.count("errors/home_not_html")
             logger.error("%s: home page %s is not HTML", self.source, response.url)
             return
-        self._count("homes")
-        yield from self._follow_editions(response)
-        feeds = discovery.feed_links(response.selector, response.url)
-        feeds = [url for url in feeds if discovery.same_site(url, self.netlocs)]
-        if feeds:
-            yield from self._follow_feeds(feeds, probing=False)
-            return
-        base = response.url
-        probes = [urljoin(base, path.lstrip("/")) for path in discovery.USUAL_FEED_PATHS]
-        yield from self._follow_feeds(probes, probing=True)
+        self.count("homes")
+        selector = response.selector
+        for language, url in discovery.edition_links(selector, response.url, self.netlocs).items():
+            if language not in self.state.editions and url.rstrip("/") != self.home_url.rstrip("/"):
+                self.state.editions[language] = url
+                yield scrapy.Request(url, callback=self.parse_home, errback=self.fetch_failed,
+                                     meta={"kind": "home", "edition": language})
+        feeds = [url for url in discovery.feed_links(selector, response.url) if discovery.same_site(url, self.netlocs)]
+        yield from self._follow_feeds(feeds)
+        if not feeds and edition is None and not self.state.feeds:
+            probes = [urljoin(response.url, path) for path in discovery.USUAL_FEED_PATHS]
+            yield from self._follow_feeds(probes, probe=True)
+        for url in listings.section_links(selector, response.url, self.netlocs):
+            self.state.add(self.state.sections, url)
+            yield self._request(url, self.parse_listing, "listing")
+        yield from self._articles_from(selector, response.url, "home")
 
-    def _follow_editions(self, response: TextResponse) -> Iterator[scrapy.Request]:
-        for language, url in discovery.edition_links(response.selector, response.url, self.netlocs).items():
-            if language in self.editions or url.rstrip("/") == self.home_url.rstrip("/"):
-                continue
-            self.editions[language] = url
-            yield scrapy.Request(
-                url, callback=self.parse_home, errback=self.fetch_failed,
-                meta={"kind": "home", "edition": language},
-            )
+    def _follow_known(self, home: str) -> Iterator[scrapy.Request]:
+        """After a 304 home page: what earlier cycles discovered under that home page."""
+        prefix = home.rstrip("/") + "/"
+        is_main = home.rstrip("/") == self.home_url.rstrip("/")
+        other_homes = [url.rstrip("/") + "/" for url in self.state.editions.values()]
 
-    def _follow_feeds(self, urls: list[str], probing: bool) -> Iterator[scrapy.Request]:
+        def belongs(url: str) -> bool:
+            if not is_main:
+                return url.startswith(prefix)
+            return not any(url.startswith(other) for other in other_homes)
+
+        if is_main:
+            for language, url in self.state.editions.items():
+                yield scrapy.Request(url, callback=self.parse_home, errback=self.fetch_failed,
+                                     meta={"kind": "home", "edition": language})
+        yield from self._follow_feeds([url for url in self.state.feeds if belongs(url)])
+        for url in self.state.sections:
+            if belongs(url):
+                yield self._request(url, self.parse_listing, "listing")
+
+    # -- feeds ---------------------------------------------------------------------------------
+
+    def _follow_feeds(self, urls: list[str], probe: bool = False) -> Iterator[scrapy.Request]:
         for url in urls:
-            if url in self.feeds:
-                continue
-            self.feeds.append(url)
-            yield scrapy.Request(
-                url, callback=self.parse_feed, errback=self.probe_failed if probing else self.fetch_failed,
-                meta={"kind": "feed", "probe": probing},
-            )
-
-    def probe_failed(self, failure: Failure) -> None:
-        self._count("feed_probes_missed")
+            yield self._request(url, self.parse_feed, "feed", probe=probe)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status == 304:
+            self.count("feeds_unchanged")
+            return
         parsed = discovery.parse_feed(response.body, response.url, self.tz)
         if not parsed.is_feed:
-            if isinstance(response, TextResponse):
-                # An RSS index page: an HTML page that lists the category feeds.
-                links = discovery.anchor_feed_links(response.selector, response.url, self.netlocs)
-                if links:
-                    self._count("feed_index_pages")
-                    yield from self._follow_feeds(links, probing=False)
-                    return
-            if not response.meta.get("probe"):
-                self._count("feeds_not_feed")
-                logger.warning("%s: %s is not a feed: %s", self.source, response.url, parsed.problem)
+            yield from self._feed_index(response, parsed.problem)
             return
-        self._count("feeds")
+        self.state.add(self.state.feeds, response.url)
+        self.count("feeds")
         if not parsed.entries:
-            self._count("feeds_empty")
+            self.count("feeds_empty")
+            self.state.problems[response.url] = "feed has no items"
             logger.warning("%s: feed %s has no items", self.source, response.url)
+        urls = [entry.url for entry in parsed.entries]
+        self._learn(urls)
         for entry in parsed.entries:
             if not discovery.same_site(entry.url, self.netlocs):
-                self._count("links_offsite")
+                self.count("links_offsite")
+            elif (request := self._article_request(entry.url)) is not None:
+                yield request
+
+    def _feed_index(self, response: Response, problem: str | None) -> Iterator[scrapy.Request]:
+        """An HTML page where a feed was expected: an RSS index page lists feeds, else it is reported."""
+        links = []
+        if isinstance(response, TextResponse):
+            links = discovery.anchor_feed_links(response.selector, response.url, self.netlocs)
+        if links:
+            self.count("feed_index_pages")
+            yield from self._follow_feeds([url for url in links if url != response.url])
+        elif not response.meta.get("probe"):
+            self.count("feeds_not_feed")
+            self.state.problems[response.url] = problem or "not a feed"
+            logger.warning("%s: %s is not a feed: %s", self.source, response.url, problem)
+
+    # -- sitemaps ------------------------------------------------------------------------------
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status == 304:
+            self.count("sitemaps_unchanged")
+            return
+        max_bytes = int(self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        parsed = sitemaps.parse_sitemap(response.body, self.tz, max_bytes)
+        if parsed.problem:
+            self.count("sitemaps_bad" if not parsed.entries else "sitemaps_empty")
+            self.state.problems[response.url] = parsed.problem
+            logger.warning("%s: sitemap %s: %s", self.source, response.url, parsed.problem)
+        self.count("sitemaps")
+        mark = self.state.mark(response.url)
+        fresh = [entry for entry in parsed.entries if _is_fresh(entry, mark)]
+        self.count("sitemap_entries_old", len(parsed.entries) - len(fresh))
+        for entry in fresh:
+            if (newest := _newest(entry)) is not None:
+                self.state.raise_mark(response.url, newest)
+        if parsed.is_index:
+            for entry in fresh:
+                if discovery.same_site(entry.url, self.netlocs):
+                    yield self._request(entry.url, self.parse_sitemap, "sitemap")
+            return
+        self._learn([entry.url for entry in parsed.entries])
+        for entry in fresh:
+            if not discovery.same_site(entry.url, self.netlocs):
                 continue
-            yield scrapy.Request(
-                entry.url, callback=self.parse_article, errback=self.fetch_failed,
-                meta={"kind": "article", "feed_published": entry.published_at},
-            )
+            request = self._article_request(entry.url, lastmod=_newest(entry), updated=mark is not None)
+            if request is not None:
+                yield request
+
+    # -- listings ------------------------------------------------------------------------------
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status == 304:
+            self.count("listings_unchanged")
+            return
+        if not isinstance(response, TextResponse):
+            return
+        self.count("listings")
+        new = list(self._articles_from(response.selector, response.url, "listing"))
+        yield from new
+        depth = int(response.meta.get("listing_page", 1))
+        following = listings.next_page(response.selector, response.url, self.netlocs)
+        if following and new and depth < self.max_listing_pages:
+            yield self._request(following, self.parse_listing, "listing", listing_page=depth + 1)
+        elif following and new:
+            self.count("listings_page_limit")
+
+    def _articles_from(self, selector: Any, base_url: str, where: str) -> Iterator[scrapy.Request]:
+        """Requests for the article links of a page that are neither archived nor requested already."""
+        for url in listings.article_links(selector, base_url, self.netlocs, self.state.patterns):
+            request = self._article_request(url, found_on=where)
+            if request is not None:
+                yield request
+
+    def _learn(self, article_urls: list[str]) -> None:
+        for name in url_patterns.learn_patterns(article_urls):
+            self.state.add(self.state.patterns, name)
+
+    # -- articles ------------------------------------------------------------------------------
+
+    def _article_request(
+        self, url: str, *, lastmod: datetime | None = None, updated: bool = False, retry: bool = False, **meta: Any
+    ) -> scrapy.Request | None:
+        """A request for an article unless it is archived and has no reason to be looked at again.
+
+        Reasons: a sitemap says it changed since we last fetched it, or it is recent enough
+        (the re-check window) and was last fetched a while ago; then it is fetched conditionally.
+        """
+        if url in self.seen_article_urls:
+            return None
+        self.seen_article_urls.add(url)
+        known = self.archive.lookup_article(url) if self.archive is not None and not retry else None
+        if known is not None:
+            if not self._due_again(known, lastmod if updated else None):
+                self.count("articles_known")
+                return None
+            self.count("articles_rechecked")
+            meta.update(etag=known.etag, last_modified=known.last_modified)
+        return self._request(url, self.parse_article, "article", **meta)
+
+    def _due_again(self, known: KnownArticle, changed_at: datetime | None) -> bool:
+        checked = known.last_checked_at
+        if changed_at is not None and (checked is None or changed_at > checked):
+            return True
+        now = datetime.now(UTC)
+        if known.published_at is None or now - known.published_at >= self.recheck:
+            return False
+        return checked is None or now - checked > self.recheck / 4
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+        if response.status == 304:
+            self.count("articles_unchanged")
+            return
         if not isinstance(response, TextResponse):
-            self._count("skipped/not_html")
+            self.count("skipped/not_html")
             logger.info("%s: skipped non-HTML body at %s", self.source, response.url)
             return
         try:
             page = extract_page(response.text, response.url, self.tz)
         except ExtractionError as exc:
-            self._count("skipped/unparseable")
+            self.count("skipped/unparseable")
             logger.warning("%s: %s", self.source, exc)
             return
         if page.page_type is not PageType.ARTICLE:
-            self._count(f"skipped/{page.page_type.value}")
+            self.count(f"skipped/{page.page_type.value}")
             logger.info("%s: %s is a %s page, not archived", self.source, response.url, page.page_type.value)
             return
         if page.published_at is None:
-            self._count("dates_missing")
+            self.count("dates_missing")
         yield ArticleItem(page, self.source, self.source_id, response.meta.get("edition"))
+
+
+    def closed(self, reason: str) -> None:
+        if self.archive is not None:
+            self.archive.close()
+
+
+def _is_fresh(entry: sitemaps.SitemapEntry, mark: datetime | None) -> bool:
+    newest = _newest(entry)
+    return mark is None or newest is None or newest > mark
+
+
+def _newest(entry: sitemaps.SitemapEntry) -> datetime | None:
+    dates = [date for date in (entry.lastmod, entry.published) if date is not None]
+    return max(dates) if dates else None
