@@ -22,6 +22,7 @@ class Discovered:
     patterns: list[str] = field(default_factory=list)
     sitemap_marks: dict[str, str] = field(default_factory=dict)
     untrusted_hosts: list[str] = field(default_factory=list)
+    crawl_delay: float | None = None
     problems: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -81,7 +81,10 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
             TIMEZONE_SETTING: options.timezone,
             FULL_FETCH_SETTING: options.full_fetch_every,
             "ITEM_PIPELINES": {"crawler.pipelines.archive.ArchivePipeline": 300},
-            "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.fetch_state.FetchStateMiddleware": 50},
+            "DOWNLOADER_MIDDLEWARES": {
+                "crawler.middlewares.fetch_state.FetchStateMiddleware": 50,
+                "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 60,
+            },
             "EXTENSIONS": {"crawler.extensions.crawl_run.CrawlRunRecorder": 500},
         },
         priority="project",

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import scrapy
+from protego import Protego
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -28,6 +29,8 @@ from storage import Archive
 from storage.records import KnownArticle
 
 logger = logging.getLogger(__name__)
+
+MAX_CRAWL_DELAY_S = 60.0
 
 
 @dataclass
@@ -62,6 +65,7 @@ class SourceSpider(scrapy.Spider):
         self.run_id: int | None = None
         self.seen_article_urls: set[str] = set()
         self.archive: Archive | None = None
+        self.crawl_delays: dict[str, float] = {}
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -98,9 +102,16 @@ class SourceSpider(scrapy.Spider):
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         if response.status == 304 or not isinstance(response, TextResponse):
             found = self.state.sitemaps
+            delay = self.state.crawl_delay
         else:
             found = [url for url in sitemaps.sitemaps_from_robots(response.text)
                      if discovery.same_site(url, self.netlocs)]
+            delay = Protego.parse(response.text).crawl_delay(self.crawler.settings.get("USER_AGENT", "*"))
+            self.state.crawl_delay = float(delay) if delay else None
+        if delay:
+            host = urlsplit(response.url).hostname or ""
+            self.crawl_delays[host] = min(float(delay), MAX_CRAWL_DELAY_S)
+            self.count("robots_crawl_delay")
         for url in found:
             self.state.add(self.state.sitemaps, url)
             yield self._request(url, self.parse_sitemap, "sitemap")
