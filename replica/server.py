@@ -212,6 +212,7 @@ class Replica:
         with self._lock:
             snapshot = self._snapshots.get(key)
             if snapshot is None:
+                site.bind_peers(self.base_urls)
                 snapshot = site.build(day, base_url)
                 self._snapshots[key] = snapshot
             return snapshot

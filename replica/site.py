@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from urllib.parse import parse_qs
 
 from replica.manifest import ManifestEntry
@@ -75,6 +76,12 @@ class Site(ABC):
     """A replicated news site. Subclasses implement one CMS family's layout and URL scheme."""
 
     key: str
+    # Base URLs of every site of the replica, by key: a republishing portal links its sources.
+    peers: Mapping[str, str] = MappingProxyType({})
+
+    def bind_peers(self, peers: Mapping[str, str]) -> None:
+        """Tell the site where the other sites are served (called before every build)."""
+        self.peers = MappingProxyType(dict(peers))
 
     @abstractmethod
     def build(self, day: int, base_url: str) -> Snapshot:
