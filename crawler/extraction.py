@@ -22,16 +22,23 @@ from lxml.html import HtmlElement
 from w3lib.encoding import html_to_unicode
 
 from crawler import page_meta
+from crawler.body_text import complete_text
 from crawler.dates import decode_dnum
 from crawler.errors import ExtractionError
 from crawler.language import detect_language
 
 logger = logging.getLogger(__name__)
 
-MIN_ARTICLE_CHARS = 300
-MIN_ARTICLE_CHARS_CJK = 120
-# Teaser headlines (h2/h3 links) from which a page without article metadata is a listing.
-LISTING_TEASERS = 6
+# Page classification thresholds, chosen on the WCXB article/listing/collection pages
+# (bench/extraction.py, BENCHMARKS.md). Lengths are in characters; CJK text counts triple.
+LONG_PARAGRAPH = 150
+ARTICLE_META_MAX_LINK_DENSITY = 0.7
+MANY_PARAGRAPHS = 5
+MANY_PARAGRAPHS_MAX_LINK_DENSITY = 0.5
+LISTING_MIN_LINK_DENSITY = 0.25
+LONG_TEXT = 3000
+SHORT_ARTICLE_PARAGRAPHS = 2
+SHORT_ARTICLE_TEXT = 400
 _HUB_URL = re.compile(r"(-event\d+\.html?$|/(tag|tags|topic|chu-de|category|danh-muc)/)", re.IGNORECASE)
 
 
@@ -77,24 +84,41 @@ def _is_cjk(text: str) -> bool:
     return len(re.findall(r"[\u3400-\u9fff]", text[:2000])) > len(text[:2000]) * 0.2
 
 
+def link_density(tree: HtmlElement) -> float:
+    """Share of the page's visible text that sits inside links (high on listings)."""
+    visible = "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+    total = sum(len(part.strip()) for part in tree.xpath(visible))
+    linked = sum(len(part.strip()) for part in tree.xpath("//body//a//text()"))
+    return linked / total if total else 0.0
+
+
+def _has_article_meta(tree: HtmlElement) -> bool:
+    og_type = (page_meta.meta_content(tree, "og:type") or "").lower()
+    if og_type == "article" or page_meta.meta_content(tree, "article:published_time") is not None:
+        return True
+    ld_types = {str(obj.get("@type", "")) for obj in page_meta.json_ld_objects(tree)}
+    return bool(ld_types & {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting"})
+
+
 def classify_page(tree: HtmlElement, url: str, text: str) -> PageType:
     """Article or listing, from the page's own signals; listings and hubs are never archived."""
-    og_type = (page_meta.meta_content(tree, "og:type") or "").lower()
-    has_article_meta = og_type == "article" or page_meta.meta_content(tree, "article:published_time") is not None
-    ld_types = {str(obj.get("@type", "")) for obj in page_meta.json_ld_objects(tree)}
-    if ld_types & {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting"}:
-        has_article_meta = True
-    teasers = len(tree.xpath("//h2//a[@href] | //h3//a[@href]"))
-    minimum = MIN_ARTICLE_CHARS_CJK if _is_cjk(text) else MIN_ARTICLE_CHARS
-    if _HUB_URL.search(urlsplit(url).path) and not has_article_meta:
+    has_meta = _has_article_meta(tree)
+    if _HUB_URL.search(urlsplit(url).path) and not has_meta:
         return PageType.LISTING
     if not text.strip():
         return PageType.OTHER
-    if has_article_meta and len(text) >= minimum // 2:
+    scale = 3 if _is_cjk(text) else 1
+    long_paragraphs = sum(1 for line in text.split("\n") if len(line) * scale > LONG_PARAGRAPH)
+    density = link_density(tree)
+    if has_meta and density < ARTICLE_META_MAX_LINK_DENSITY:
         return PageType.ARTICLE
-    if teasers >= LISTING_TEASERS or og_type in {"website", "object"}:
+    if long_paragraphs >= MANY_PARAGRAPHS and density < MANY_PARAGRAPHS_MAX_LINK_DENSITY:
+        return PageType.ARTICLE
+    if density > LISTING_MIN_LINK_DENSITY and long_paragraphs <= MANY_PARAGRAPHS:
         return PageType.LISTING
-    return PageType.ARTICLE if len(text) >= minimum else PageType.OTHER
+    length = len(text) * scale
+    short_article = long_paragraphs >= SHORT_ARTICLE_PARAGRAPHS and length >= SHORT_ARTICLE_TEXT
+    return PageType.ARTICLE if length >= LONG_TEXT or short_article else PageType.OTHER
 
 
 def extract_page(html: str, url: str, tz: tzinfo) -> ExtractedPage:
@@ -106,11 +130,13 @@ def extract_page(html: str, url: str, tz: tzinfo) -> ExtractedPage:
         tree = lxml_html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(url, f"not parseable as HTML ({exc})") from exc
-    text = _main_text(html, url)
+    main_text = _main_text(html, url)
+    page_type = classify_page(tree, url, main_text)
+    text = complete_text(tree, main_text)
     return ExtractedPage(
         url=url,
         canonical_url=page_meta.find_canonical(tree, url),
-        page_type=classify_page(tree, url, text),
+        page_type=page_type,
         title=page_meta.find_title(tree),
         author=page_meta.find_author(tree),
         description=page_meta.meta_content(tree, "description", "og:description"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -10,6 +11,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from htmldate import find_date
 from lxml.html import HtmlElement
 
 from crawler.dates import parse_iso, parse_page_date
@@ -30,6 +32,10 @@ _AUTHOR_SELECTORS = (
     ".sc-longform-header-author", ".c-detail-head__author", ".article__author", ".author-name",
     ".author", "[rel=author]", ".byline",
 )
+_DOUBLED_NAME_DATE = re.compile(r"^(?P<name>.+?)(?P=name)\s*(?P<date>\d{1,2}/\d{1,2}/\d{4})$")
+_DATE_CHARS = re.compile(r"[\d/:.,|\-\s]+")
+_DATE_LINE_MAX = 80
+_DATE_LINE_MAX_WORDS_CHARS = 25
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]\s+")
 _BYLINE = re.compile(
     r"^(?:Reported by|Written by|By|Bài(?: và ảnh)?:?|Theo)\s+(?P<name>.+?)(?:\s+-\s+Translated by\s+.+)?$",
@@ -92,7 +98,35 @@ def find_published(tree: HtmlElement, tz: tzinfo) -> datetime | None:
     for text in _first_text(tree, _DATE_SELECTORS, 120):
         if found := parse_page_date(text, tz):
             return found
-    return parse_page_date(meta, tz) if meta else None
+    if meta and (found := parse_page_date(meta, tz)):
+        return found
+    return _date_line_after_headline(tree, tz) or _htmldate(tree, tz)
+
+
+def _date_line_after_headline(tree: HtmlElement, tz: tzinfo) -> datetime | None:
+    """A short line just after the headline that is a date, such as the republishing portal's
+    'Báo Nghệ AnBáo Nghệ An05/09/2026' (source name twice, then the date)."""
+    for element in tree.xpath("(//h1)[1]/following::*[normalize-space(text())][position() <= 12]"):
+        text = " ".join(element.text_content().split())
+        if not text or len(text) > _DATE_LINE_MAX:
+            continue
+        portal = _DOUBLED_NAME_DATE.match(text)
+        if portal:
+            return parse_page_date(portal["date"], tz)
+        found = parse_page_date(text, tz)
+        if found is not None and len(_DATE_CHARS.sub("", text)) <= _DATE_LINE_MAX_WORDS_CHARS:
+            return found
+    return None
+
+
+def _htmldate(tree: HtmlElement, tz: tzinfo) -> datetime | None:
+    """htmldate over the page's markup only (no guessing from free text), as the last resort."""
+    try:
+        # htmldate cleans the tree it is given: hand it a copy.
+        found = find_date(copy.deepcopy(tree), extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
+    except (ValueError, TypeError):
+        return None
+    return datetime.fromisoformat(found).replace(tzinfo=tz) if found else None
 
 
 def find_author(tree: HtmlElement) -> str | None:

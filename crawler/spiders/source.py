@@ -184,7 +184,7 @@ class SourceSpider(scrapy.Spider):
         if not parsed.entries:
             self.count("feeds_empty")
             self.state.problems[response.url] = "feed has no items"
-            logger.warning("%s: feed %s has no items", self.source, response.url)
+            logger.info("%s: feed %s has no items", self.source, response.url)
         urls = [entry.url for entry in parsed.entries]
         self._learn(urls)
         for entry in parsed.entries:
