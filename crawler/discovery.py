@@ -19,8 +19,8 @@ logger = logging.getLogger(__name__)
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
 # Where sites without autodiscovery keep their feeds (seen on provincial sites, see docs/).
-USUAL_FEED_PATHS = ("/rss", "/feed", "/rss.xml", "/rss/home.rss", "/feed.xml", "/rss.htm")
-_FEED_LINK = re.compile(r"(/rss(/|\.xml$|\.rss$|$)|/feed(/|\.xml$|$)|\.rss$|/atom\.xml$)", re.IGNORECASE)
+USUAL_FEED_PATHS = ("/rss", "/feed", "/rss.xml", "/rss/home.rss", "/feed.xml", "/rss.htm", "/rss.html")
+_FEED_LINK = re.compile(r"(/rss(/|\.xml$|\.rss$|\.html?$|$)|/feed(/|\.xml$|$)|\.rss$|/atom\.xml$)", re.IGNORECASE)
 _LANGUAGE_SWITCH = re.compile(r"^/([a-z]{2})/?$")
 
 
@@ -72,12 +72,16 @@ def anchor_feed_links(selector: Selector, base_url: str, netlocs: frozenset[str]
 
 
 def edition_links(selector: Selector, base_url: str, netlocs: frozenset[str]) -> dict[str, str]:
-    """Home pages of the other language editions: hreflang alternates and /xx/ switcher links."""
+    """Home pages of the other language editions: hreflang alternates and /xx/ switcher links.
+
+    An hreflang alternate of a home page may sit on another host (a separate English site):
+    the source declares it, so it is an edition. Switcher links must stay on the source's hosts.
+    """
     editions: dict[str, str] = {}
     for link in selector.xpath("//link[@hreflang][@href]"):
         language = normalize_language(link.attrib.get("hreflang"))
         url = strip_fragment(urljoin(base_url, link.attrib["href"].strip()))
-        if language and same_site(url, netlocs):
+        if language and urlsplit(url).scheme in ("http", "https"):
             editions.setdefault(language, url)
     for href in selector.xpath("//a/@href").getall():
         url = strip_fragment(urljoin(base_url, href.strip()))

@@ -39,10 +39,13 @@ class Page:
 
 
 def page_target(path: str, query: str) -> str:
-    """Normalise a request to a snapshot key: only the ``page`` query parameter matters."""
-    pages = parse_qs(query).get("page")
-    if pages and pages[-1] not in ("", "1"):
-        return f"{path}?page={pages[-1]}"
+    """Normalise a request to a snapshot key: only the page-number parameter matters
+    (``page`` on most families, ``p`` on the "-a<id>" family)."""
+    params = parse_qs(query)
+    for name in ("page", "p"):
+        values = params.get(name)
+        if values and values[-1] not in ("", "1"):
+            return f"{path}?{name}={values[-1]}"
     return path
 
 

@@ -57,15 +57,21 @@ class SourceSpider(scrapy.Spider):
         self.source_id = int(source_id)
         self.home_url = home_url
         self.tz = ZoneInfo(timezone)
-        self.netlocs = frozenset({urlsplit(home_url).netloc.lower()})
         self.state = Discovered.from_dict(discovered)
+        # The source's hosts: its home page's, and those of editions it declared (hreflang).
+        self.netlocs = frozenset(
+            {urlsplit(home_url).netloc.lower()} | {urlsplit(url).netloc.lower() for url in self.state.editions.values()}
+        )
         self.pending = list(pending or [])
         self.max_listing_pages = max_listing_pages
         self.recheck = timedelta(days=recheck_days)
         self.run_id: int | None = None
         self.seen_article_urls: set[str] = set()
+        self.known_skipped: set[str] = set()
+        self.known_cache: dict[str, KnownArticle | None] = {}
         self.archive: Archive | None = None
         self.crawl_delays: dict[str, float] = {}
+        self.probed_hosts: set[str] = set()
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -130,14 +136,23 @@ class SourceSpider(scrapy.Spider):
             return
         self.count("homes")
         selector = response.selector
-        for language, url in discovery.edition_links(selector, response.url, self.netlocs).items():
-            if language not in self.state.editions and url.rstrip("/") != self.home_url.rstrip("/"):
-                self.state.editions[language] = url
-                yield scrapy.Request(url, callback=self.parse_home, errback=self.fetch_failed,
-                                     meta={"kind": "home", "edition": language})
+        editions = discovery.edition_links(selector, response.url, self.netlocs) if edition is None else {}
+        for language, url in editions.items():
+            if url.rstrip("/") == self.home_url.rstrip("/"):
+                continue
+            self.state.editions[language] = url
+            self.netlocs = self.netlocs | {urlsplit(url).netloc.lower()}
+            yield scrapy.Request(url, callback=self.parse_home, errback=self.fetch_failed,
+                                 meta={"kind": "home", "edition": language})
         feeds = [url for url in discovery.feed_links(selector, response.url) if discovery.same_site(url, self.netlocs)]
+        # Without autodiscovery, links that look like feeds or an RSS index page (footer "RSS").
+        feeds = feeds or discovery.anchor_feed_links(selector, response.url, self.netlocs)
         yield from self._follow_feeds(feeds)
-        if not feeds and edition is None and not self.state.feeds:
+        host = urlsplit(response.url).netloc.lower()
+        known_here = any(urlsplit(url).netloc.lower() == host for url in self.state.feeds)
+        if not feeds and not known_here and host not in self.probed_hosts:
+            # No autodiscovery: try the usual feed paths once per host.
+            self.probed_hosts.add(host)
             probes = [urljoin(response.url, path) for path in discovery.USUAL_FEED_PATHS]
             yield from self._follow_feeds(probes, probe=True)
         for url in listings.section_links(selector, response.url, self.netlocs):
@@ -234,7 +249,8 @@ class SourceSpider(scrapy.Spider):
         for entry in fresh:
             if not discovery.same_site(entry.url, self.netlocs):
                 continue
-            request = self._article_request(entry.url, lastmod=_newest(entry), updated=mark is not None)
+            # Newer than anything this sitemap listed before: new, or changed since we saw it.
+            request = self._article_request(entry.url, changed=mark is not None)
             if request is not None:
                 yield request
 
@@ -270,29 +286,35 @@ class SourceSpider(scrapy.Spider):
     # -- articles ------------------------------------------------------------------------------
 
     def _article_request(
-        self, url: str, *, lastmod: datetime | None = None, updated: bool = False, retry: bool = False, **meta: Any
+        self, url: str, *, changed: bool = False, retry: bool = False, **meta: Any
     ) -> scrapy.Request | None:
         """A request for an article unless it is archived and has no reason to be looked at again.
 
-        Reasons: a sitemap says it changed since we last fetched it, or it is recent enough
-        (the re-check window) and was last fetched a while ago; then it is fetched conditionally.
+        Reasons: a sitemap lists it with a lastmod newer than anything it listed before, or it
+        is recent (the re-check window) and was last fetched a while ago; then it is fetched
+        conditionally. Only the site's own dates are compared with each other, never our clock.
         """
         if url in self.seen_article_urls:
             return None
-        self.seen_article_urls.add(url)
-        known = self.archive.lookup_article(url) if self.archive is not None and not retry else None
+        known = self._lookup(url) if not retry else None
         if known is not None:
-            if not self._due_again(known, lastmod if updated else None):
-                self.count("articles_known")
+            if not (changed or self._due_again(known)):
+                if url not in self.known_skipped:
+                    self.known_skipped.add(url)
+                    self.count("articles_known")
                 return None
             self.count("articles_rechecked")
             meta.update(etag=known.etag, last_modified=known.last_modified)
+        self.seen_article_urls.add(url)
         return self._request(url, self.parse_article, "article", **meta)
 
-    def _due_again(self, known: KnownArticle, changed_at: datetime | None) -> bool:
+    def _lookup(self, url: str) -> KnownArticle | None:
+        if url not in self.known_cache:
+            self.known_cache[url] = self.archive.lookup_article(url) if self.archive is not None else None
+        return self.known_cache[url]
+
+    def _due_again(self, known: KnownArticle) -> bool:
         checked = known.last_checked_at
-        if changed_at is not None and (checked is None or changed_at > checked):
-            return True
         now = datetime.now(UTC)
         if known.published_at is None or now - known.published_at >= self.recheck:
             return False
