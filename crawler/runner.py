@@ -13,6 +13,7 @@ from crawler.archive_link import ARCHIVE_URL_SETTING, TIMEZONE_SETTING
 from crawler.middlewares.fetch_state import FULL_FETCH_SETTING
 from crawler.spiders.source import SourceSpider
 from storage import Archive
+from storage.crawl_state import NOT_ARTICLE_KIND
 from storage.records import SourceInfo
 
 logger = logging.getLogger(__name__)
@@ -49,12 +50,14 @@ class CrawlTarget:
     discovered: dict[str, Any] = field(default_factory=dict)
     pending: tuple[str, ...] = ()
     cycle: int = 0
+    not_articles: tuple[str, ...] = ()
 
     @classmethod
     def from_archive(cls, archive: Archive, source: SourceInfo) -> CrawlTarget:
         _last, finished = archive.last_success(source.id)
+        not_articles = tuple(archive.fetch_states(source.id, [NOT_ARTICLE_KIND]))
         return cls(source.id, source.name, source.home_url, dict(source.discovered),
-                   tuple(archive.pending_articles(source.id)), finished)
+                   tuple(archive.pending_articles(source.id)), finished, not_articles)
 
 
 def scrapy_settings(options: CrawlOptions) -> Settings:
@@ -114,6 +117,7 @@ def run_crawl(targets: list[CrawlTarget], options: CrawlOptions) -> list[int]:
             cycle=target.cycle,
             max_listing_pages=options.max_listing_pages,
             recheck_days=options.recheck_days,
+            not_articles=list(target.not_articles),
         )
     process.start()
     run_ids: list[int] = []

@@ -6,13 +6,15 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, FetchState, Item, utcnow
 from storage.records import FetchInfo, KnownArticle
 from storage.upsert import upsert_row
 
+# fetch_state.kind of URLs that were fetched as articles and turned out not to be.
+NOT_ARTICLE_KIND = "not_article"
 # Failed article fetches worth trying again next cycle (not 404/410: the page is gone).
 GONE_STATUSES = (404, 410)
 
@@ -53,11 +55,17 @@ def pending_articles(session: Session, source_id: int) -> list[str]:
 
 
 def record_fetches(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Upsert fetch states. A URL found not to be an article stays so when fetched again as one."""
     count = 0
     for row in rows:
         values = {"last_checked_at": utcnow(), "error": None, "etag": None, "last_modified": None,
                   "body_hash": None, "next_check_at": None, **row}
-        upsert_row(session, FetchState, values, conflict_columns=("url",))
+        keep_kind = {}
+        if values.get("kind") == "article":
+            keep_kind["kind"] = case(
+                (FetchState.kind == NOT_ARTICLE_KIND, NOT_ARTICLE_KIND), else_=values["kind"]
+            )
+        upsert_row(session, FetchState, values, conflict_columns=("url",), overrides=keep_kind)
         count += 1
     return count
 

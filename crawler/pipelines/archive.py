@@ -9,8 +9,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.archive_link import open_archive
-from crawler.spiders.source import ArticleItem
+from crawler.spiders.source import ArticleItem, NotArticleItem
 from storage import Archive, PageRecord, StorageError
+from storage.crawl_state import NOT_ARTICLE_KIND
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,12 @@ class ArchivePipeline:
             self.crawler.stats.inc_value(f"newswatch/{key}")
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, NotArticleItem):
+            self.archive.record_fetches(
+                [{"url": item.url, "source_id": item.source_id, "kind": NOT_ARTICLE_KIND, "status": 200,
+                  "error": item.reason}]
+            )
+            return item
         if not isinstance(item, ArticleItem):
             return item
         page = item.page

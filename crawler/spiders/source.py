@@ -43,6 +43,16 @@ class ArticleItem:
     edition_language: str | None
 
 
+@dataclass
+class NotArticleItem:
+    """A page reached as an article that is not one (a hub, a listing, a PDF): remembered,
+    so later cycles do not fetch it again."""
+
+    url: str
+    source_id: int
+    reason: str
+
+
 class SourceSpider(scrapy.Spider):
     name = "source"
     custom_settings: dict[str, Any] = {}  # noqa: RUF012 - Scrapy's own attribute
@@ -50,7 +60,8 @@ class SourceSpider(scrapy.Spider):
     def __init__(  # noqa: PLR0917 - Scrapy passes spider arguments by keyword; the order is not an API
         self, source: str, source_id: int, home_url: str, timezone: str,
         discovered: dict[str, Any] | None = None, pending: list[str] | None = None,
-        max_listing_pages: int = 20, recheck_days: float = 2.0, **kwargs: Any,
+        max_listing_pages: int = 20, recheck_days: float = 2.0, not_articles: list[str] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.source = source
@@ -68,6 +79,7 @@ class SourceSpider(scrapy.Spider):
         self.run_id: int | None = None
         self.seen_article_urls: set[str] = set()
         self.known_skipped: set[str] = set()
+        self.not_articles = set(not_articles or ())
         self.known_cache: dict[str, KnownArticle | None] = {}
         self.archive: Archive | None = None
         self.crawl_delays: dict[str, float] = {}
@@ -296,6 +308,10 @@ class SourceSpider(scrapy.Spider):
         """
         if url in self.seen_article_urls:
             return None
+        if url in self.not_articles and not changed:
+            self.count("not_articles_known")
+            self.seen_article_urls.add(url)
+            return None
         known = self._lookup(url) if not retry else None
         if known is not None:
             if not (changed or self._due_again(known)):
@@ -320,13 +336,14 @@ class SourceSpider(scrapy.Spider):
             return False
         return checked is None or now - checked > self.recheck / 4
 
-    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+    def parse_article(self, response: Response) -> Iterator[ArticleItem | NotArticleItem]:
         if response.status == 304:
             self.count("articles_unchanged")
             return
         if not isinstance(response, TextResponse):
             self.count("skipped/not_html")
             logger.info("%s: skipped non-HTML body at %s", self.source, response.url)
+            yield NotArticleItem(response.url, self.source_id, "not_html")
             return
         try:
             page = extract_page(response.text, response.url, self.tz)
@@ -337,6 +354,7 @@ class SourceSpider(scrapy.Spider):
         if page.page_type is not PageType.ARTICLE:
             self.count(f"skipped/{page.page_type.value}")
             logger.info("%s: %s is a %s page, not archived", self.source, response.url, page.page_type.value)
+            yield NotArticleItem(response.url, self.source_id, page.page_type.value)
             return
         if page.published_at is None:
             self.count("dates_missing")
