@@ -1,22 +1,19 @@
-"""Serving: one threaded stdlib HTTP server per site, on loopback, answering from snapshots."""
+"""Serving: one threaded stdlib HTTP server per site, on loopback, answering from snapshots,
+with the faults of a :class:`~replica.faults.FaultPlan` (none by default)."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Sequence
-from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
-from replica.dates import http_date
+from replica.faults import Fault, FaultPlan, FaultRecord, FaultView, SiteFaults
+from replica.faults_pages import build_view
+from replica.handlers import AliasHandler, SiteServer, State
 from replica.manifest import ManifestEntry
 from replica.onecms import OneCmsSite
-from replica.site import HTML, Page, Site, Snapshot
-
-log = logging.getLogger(__name__)
+from replica.site import Site, Snapshot
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
 
@@ -36,101 +33,37 @@ def base_urls_from(base_url: str, keys: Sequence[str]) -> dict[str, str]:
     return {key: urlunsplit((parts.scheme, f"{host}:{port + i}", "/", "", "")) for i, key in enumerate(keys)}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], site: Site) -> None:
-        super().__init__(address, _Handler)
-        self.site = site
-        self.current: Callable[[], Snapshot] = self._unset
-
-    def _unset(self) -> Snapshot:
-        raise RuntimeError("server not started")
-
-    @property
-    def base_url(self) -> str:
-        host, port = str(self.server_address[0]), self.server_address[1]
-        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
-
-
-def _not_modified(page: Page, headers: dict[str, str]) -> bool:
-    tags = headers.get("if-none-match")
-    if tags is not None:
-        wanted = {t.strip().removeprefix("W/") for t in tags.split(",")}
-        return "*" in wanted or page.etag in wanted
-    since = headers.get("if-modified-since")
-    if since is None:
-        return False
-    try:
-        when = parsedate_to_datetime(since)
-    except (TypeError, ValueError):
-        return False
-    if when.tzinfo is None:
-        return False
-    return page.last_modified.replace(microsecond=0) <= when
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "nginx"
-    sys_version = ""
-
-    def do_GET(self) -> None:
-        self._answer(send_body=True)
-
-    def do_HEAD(self) -> None:
-        self._answer(send_body=False)
-
-    def log_message(self, format: str, *args: object) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
-
-    def _answer(self, send_body: bool) -> None:
-        server = cast(_Server, self.server)
-        parts = urlsplit(self.path)
-        page = server.current().lookup(parts.path, parts.query)
-        if page is None:
-            self._send(404, HTML, server.site.not_found(), {}, send_body)
-            return
-        headers = {"ETag": page.etag, "Last-Modified": http_date(page.last_modified), "Cache-Control": "max-age=60"}
-        lowered = {k.lower(): v for k, v in self.headers.items()}
-        if _not_modified(page, lowered):
-            self._send(304, None, b"", headers, send_body=False)
-            return
-        self._send(200, page.content_type, page.body, headers, send_body)
-
-    def _send(self, status: int, content_type: str | None, body: bytes, headers: dict[str, str],
-              send_body: bool) -> None:
-        self.send_response(status)
-        if content_type is not None:
-            self.send_header("Content-Type", content_type)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if status != 304:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if send_body and status != 304:
-            self.wfile.write(body)
-
-
 class Replica:
-    """Local replicas of provincial news sites, served on loopback, with a ground-truth manifest."""
+    """Local replicas of provincial news sites, served on loopback, with a ground-truth manifest.
+
+    ``faults`` (default: none) makes sites misbehave; see :mod:`replica.faults`.
+    """
 
     def __init__(self, day: int = 0, sites: Sequence[Site] | None = None,
-                 base_url: str = DEFAULT_BASE_URL) -> None:
+                 base_url: str = DEFAULT_BASE_URL, faults: FaultPlan | None = None) -> None:
         if day < 0:
             raise ValueError("day must be >= 0")
         self._sites = list(sites) if sites is not None else default_sites()
         self._day = day
         self._default_base = base_url
-        self._servers: dict[str, _Server] = {}
-        self._threads: list[threading.Thread] = []
+        self._plan = self._checked(faults or FaultPlan())
+        self._servers: dict[str, SiteServer] = {}
+        self._aliases: dict[str, SiteServer] = {}
+        self._served: list[tuple[SiteServer, threading.Thread]] = []
         self._snapshots: dict[tuple[str, int, str], Snapshot] = {}
-        self._lock = threading.Lock()
+        self._views: dict[tuple[str, int, str, SiteFaults, str | None], FaultView] = {}
+        self._lock = threading.RLock()
+        self._state = State()
+        self._port = 0
+        self._host = "127.0.0.1"
 
     @property
     def day(self) -> int:
         return self._day
+
+    @property
+    def faults(self) -> FaultPlan:
+        return self._plan
 
     @property
     def running(self) -> bool:
@@ -143,23 +76,36 @@ class Replica:
             return base_urls_from(self._default_base, [site.key for site in self._sites])
         return {key: server.base_url for key, server in self._servers.items()}
 
+    @property
+    def alias_urls(self) -> dict[str, str]:
+        """Site key -> base URL of its "old domain", which 301-redirects every request to the
+        site, for sites with the ``redirects`` fault (site i's alias on ``port + n_sites + i``)."""
+        if self._servers:
+            return {key: server.base_url for key, server in self._aliases.items()
+                    if Fault.REDIRECTS in self._plan.for_site(key)}
+        keys = [site.key for site in self._sites]
+        would_be = base_urls_from(self._default_base, keys + [f"{key} alias" for key in keys])
+        return {key: would_be[f"{key} alias"] for key in keys if Fault.REDIRECTS in self._plan.for_site(key)}
+
     def start(self, port: int = 0, host: str = "127.0.0.1") -> Replica:
         """Serve every site (site i on ``port + i``, or on free ports when ``port`` is 0)."""
         if self._servers:
             raise RuntimeError("replica already running")
+        self._port, self._host, self._state.stopping = port, host, threading.Event()
         try:
             for index, site in enumerate(self._sites):
-                wanted = port + index if port else 0
-                server = _Server((host, wanted), site)
+                server = SiteServer((host, port + index if port else 0), site, self._state)
                 server.current = self._current_for(site, server.base_url)
                 self._servers[site.key] = server
+            self._add_aliases()
         except OSError:
-            self.stop()
+            for server in [*self._servers.values(), *self._aliases.values()]:
+                server.server_close()
+            self._servers.clear()
+            self._aliases = {}
             raise
-        for server in self._servers.values():
-            thread = threading.Thread(target=server.serve_forever, name=f"replica-{server.site.key}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        for server in [*self._servers.values(), *self._aliases.values()]:
+            self._serve(server)
         self._warm()
         return self
 
@@ -169,23 +115,49 @@ class Replica:
             raise ValueError("day must be >= 0")
         self._warm(day)
         self._day = day
+        self._state.restart_counts()
+
+    def set_faults(self, plan: FaultPlan | None) -> None:
+        """Serve under ``plan`` (None: no faults) from now on, e.g. to clear faults and crawl again."""
+        plan = self._checked(plan or FaultPlan())
+        old, self._plan = self._plan, plan
+        try:
+            if self._servers:
+                for alias in self._add_aliases():
+                    self._serve(alias)
+            self._warm()
+        except Exception:
+            self._plan = old
+            raise
+        self._state.restart_counts()
 
     def manifest(self) -> list[ManifestEntry]:
         """Every URL served on the current day, with absolute URLs."""
         urls = self.base_urls
-        entries: list[ManifestEntry] = []
-        for site in self._sites:
-            entries.extend(self._snapshot(site, self._day, urls[site.key]).manifest())
-        return entries
+        return [entry for site in self._sites for entry in self._view(site, self._day, urls[site.key]).manifest()]
+
+    def fault_map(self) -> list[FaultRecord]:
+        """Ground truth: every URL a fault applies to on the current day, and how."""
+        urls = self.base_urls
+        return [record for site in self._sites for record in self._view(site, self._day, urls[site.key]).records()]
+
+    def fault_log(self, clear: bool = False) -> list[FaultRecord]:
+        """The faults served so far, one record per request, in order."""
+        with self._state.lock:
+            records = list(self._state.log)
+            if clear:
+                self._state.log.clear()
+        return records
 
     def stop(self) -> None:
-        for server in self._servers.values():
+        self._state.stopping.set()  # release held (timeout, slow) requests
+        for server, thread in self._served:
             server.shutdown()
             server.server_close()
-        for thread in self._threads:
             thread.join(timeout=5)
         self._servers.clear()
-        self._threads.clear()
+        self._aliases = {}
+        self._served.clear()
 
     def __enter__(self) -> Replica:
         if not self._servers:
@@ -196,16 +168,52 @@ class Replica:
                  tb: TracebackType | None) -> None:
         self.stop()
 
-    def _current_for(self, site: Site, base_url: str) -> Callable[[], Snapshot]:
-        def current() -> Snapshot:
-            return self._snapshot(site, self._day, base_url)
+    def _checked(self, plan: FaultPlan) -> FaultPlan:
+        unknown = set(plan.sites) - {site.key for site in self._sites} - {"*"}
+        if unknown:
+            raise ValueError(f"faults for unknown site(s): {', '.join(sorted(unknown))}")
+        return plan
+
+    def _serve(self, server: SiteServer) -> None:
+        thread = threading.Thread(target=server.serve_forever, name=f"replica-{server.site.key}", daemon=True)
+        thread.start()
+        self._served.append((server, thread))
+
+    def _add_aliases(self) -> list[SiteServer]:
+        """Create (not serve) the old-domain aliases the plan needs and that do not exist yet."""
+        added = []
+        for index, site in enumerate(self._sites):
+            if site.key in self._aliases or Fault.REDIRECTS not in self._plan.for_site(site.key):
+                continue
+            port = self._port + len(self._sites) + index if self._port else 0
+            alias = SiteServer((self._host, port), site, self._state, AliasHandler)
+            alias.current = self._current_for(site, self._servers[site.key].base_url)
+            self._aliases = {**self._aliases, site.key: alias}  # replaced, not mutated: handlers read it
+            added.append(alias)
+        return added
+
+    def _current_for(self, site: Site, base_url: str) -> Callable[[], FaultView]:
+        def current() -> FaultView:
+            return self._view(site, self._day, base_url)
 
         return current
 
     def _warm(self, day: int | None = None) -> None:
         urls = self.base_urls
         for site in self._sites:
-            self._snapshot(site, self._day if day is None else day, urls[site.key])
+            self._view(site, self._day if day is None else day, urls[site.key])
+
+    def _view(self, site: Site, day: int, base_url: str) -> FaultView:
+        faults = self._plan.for_site(site.key)
+        alias = self.alias_urls.get(site.key) if Fault.REDIRECTS in faults else None
+        key = (site.key, day, base_url, faults, alias)
+        with self._lock:
+            view = self._views.get(key)
+            if view is None:
+                day0 = self._view(site, 0, base_url) if day and Fault.LYING_ETAG in faults else None
+                view = build_view(self._snapshot(site, day, base_url), faults, day0=day0, alias_url=alias)
+                self._views[key] = view
+            return view
 
     def _snapshot(self, site: Site, day: int, base_url: str) -> Snapshot:
         key = (site.key, day, base_url)
