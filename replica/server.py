@@ -12,15 +12,25 @@ from replica.faults import Fault, FaultPlan, FaultRecord, FaultView, SiteFaults
 from replica.faults_pages import build_view
 from replica.handlers import AliasHandler, SiteServer, State
 from replica.manifest import ManifestEntry
+from replica.aid import AidSite
 from replica.onecms import OneCmsSite
+from replica.portal import PortalSite
+from replica.postid import PostIdSite
 from replica.site import Site, Snapshot
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
 
 
 def default_sites() -> list[Site]:
-    """The sites a :class:`Replica` serves unless told otherwise."""
-    return [OneCmsSite("nghean")]
+    """The sites a :class:`Replica` serves unless told otherwise: one per CMS family, the
+    "-post<id>" family with its separate English host, and the republishing portal."""
+    return [
+        OneCmsSite("nghean"),
+        AidSite("binhduong"),
+        PostIdSite("sggp"),
+        PostIdSite("sggp-en", english=True),
+        PortalSite("portal"),
+    ]
 
 
 def base_urls_from(base_url: str, keys: Sequence[str]) -> dict[str, str]:

@@ -19,6 +19,8 @@ import pytest
 from lxml import etree, html
 
 from replica import ManifestEntry, Replica
+from replica.onecms import OneCmsSite
+from replica.server import default_sites
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds" / "corpus"
@@ -54,7 +56,7 @@ def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET") 
 
 @pytest.fixture(scope="module")
 def replica() -> Iterator[Replica]:
-    with Replica(day=0) as running:
+    with Replica(day=0, sites=[OneCmsSite("nghean")]) as running:
         yield running
 
 
@@ -392,7 +394,7 @@ def test_sitemaps_list_exactly_the_articles_of_their_day(manifest: list[Manifest
 
 
 def test_set_day_adds_articles_and_edits_one() -> None:
-    with Replica(day=0) as running:
+    with Replica(day=0, sites=[OneCmsSite("nghean")]) as running:
         day0 = {e.url: e for e in articles(running.manifest())}
         first = {url: fetch(url) for url in day0}
         running.set_day(1)
@@ -420,8 +422,8 @@ def test_set_day_adds_articles_and_edits_one() -> None:
 
 
 def test_future_articles_are_not_served_early() -> None:
-    later = {e.url for e in articles(Replica(day=1).manifest())}
-    with Replica(day=0) as running:
+    later = {e.url for e in articles(Replica(day=1, sites=[OneCmsSite("nghean")]).manifest())}
+    with Replica(day=0, sites=[OneCmsSite("nghean")]) as running:
         base = running.base_urls["nghean"]
         now = {e.url.replace(base, "http://127.0.0.1:8000/") for e in articles(running.manifest())}
         future = sorted(later - now)
@@ -442,11 +444,13 @@ def test_cli_serve_prints_base_urls() -> None:
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        match = re.fullmatch(r"nghean (http://127\.0\.0\.1:\d+/)", line)
-        assert match, line
-        assert process.stdout.readline().strip() == "ready"
-        assert fetch(match.group(1) + "robots.txt").status == 200
+        lines = [process.stdout.readline().strip() for _ in range(len(default_sites()) + 1)]
+        assert lines[-1] == "ready"
+        sites = dict(line.split(" ", 1) for line in lines[:-1])
+        assert set(sites) == {site.key for site in default_sites()}
+        for base in sites.values():
+            assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", base)
+            assert fetch(base + "robots.txt").status == 200
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -458,7 +462,7 @@ def test_cli_manifest_prints_json_lines() -> None:
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert rows
-    assert all(row["url"].startswith("http://127.0.0.1:8123/") for row in rows)
+    assert all(row["url"].startswith("http://127.0.0.1:81") for row in rows)  # consecutive ports from 8123
     assert {row["kind"] for row in rows} >= {"article", "feed", "sitemap"}
     assert len(rows) == len(Replica(day=0).manifest())
 

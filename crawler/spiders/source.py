@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -80,6 +80,8 @@ class SourceSpider(scrapy.Spider):
         self.seen_article_urls: set[str] = set()
         self.known_skipped: set[str] = set()
         self.not_articles = set(not_articles or ())
+        # Publication times that feeds and news sitemaps give for article URLs.
+        self.listed_at: dict[str, datetime] = {}
         self.known_cache: dict[str, KnownArticle | None] = {}
         self.archive: Archive | None = None
         self.crawl_delays: dict[str, float] = {}
@@ -156,6 +158,8 @@ class SourceSpider(scrapy.Spider):
             self.netlocs = self.netlocs | {urlsplit(url).netloc.lower()}
             yield scrapy.Request(url, callback=self.parse_home, errback=self.fetch_failed,
                                  meta={"kind": "home", "edition": language})
+            # An edition on a host of its own has its own robots.txt, with its own sitemaps.
+            yield self._request(urljoin(url, "/robots.txt"), self.parse_robots, "robots")
         feeds = [url for url in discovery.feed_links(selector, response.url) if discovery.same_site(url, self.netlocs)]
         # Without autodiscovery, links that look like feeds or an RSS index page (footer "RSS").
         feeds = feeds or discovery.anchor_feed_links(selector, response.url, self.netlocs)
@@ -187,6 +191,7 @@ class SourceSpider(scrapy.Spider):
             for language, url in self.state.editions.items():
                 yield scrapy.Request(url, callback=self.parse_home, errback=self.fetch_failed,
                                      meta={"kind": "home", "edition": language})
+                yield self._request(urljoin(url, "/robots.txt"), self.parse_robots, "robots")
         yield from self._follow_feeds([url for url in self.state.feeds if belongs(url)])
         for url in self.state.sections:
             if belongs(url):
@@ -217,7 +222,7 @@ class SourceSpider(scrapy.Spider):
         for entry in parsed.entries:
             if not discovery.same_site(entry.url, self.netlocs):
                 self.count("links_offsite")
-            elif (request := self._article_request(entry.url)) is not None:
+            elif (request := self._article_request(entry.url, listed_at=entry.published_at)) is not None:
                 yield request
 
     def _feed_index(self, response: Response, problem: str | None) -> Iterator[scrapy.Request]:
@@ -262,7 +267,7 @@ class SourceSpider(scrapy.Spider):
             if not discovery.same_site(entry.url, self.netlocs):
                 continue
             # Newer than anything this sitemap listed before: new, or changed since we saw it.
-            request = self._article_request(entry.url, changed=mark is not None)
+            request = self._article_request(entry.url, changed=mark is not None, listed_at=entry.published)
             if request is not None:
                 yield request
 
@@ -306,6 +311,8 @@ class SourceSpider(scrapy.Spider):
         is recent (the re-check window) and was last fetched a while ago; then it is fetched
         conditionally. Only the site's own dates are compared with each other, never our clock.
         """
+        if meta.get("listed_at") is not None:
+            self.listed_at.setdefault(url, meta.pop("listed_at"))
         if url in self.seen_article_urls:
             return None
         if url in self.not_articles and not changed:
@@ -356,9 +363,25 @@ class SourceSpider(scrapy.Spider):
             logger.info("%s: %s is a %s page, not archived", self.source, response.url, page.page_type.value)
             yield NotArticleItem(response.url, self.source_id, page.page_type.value)
             return
+        page = self._complete_date(page, self.listed_at.get(response.url))
         if page.published_at is None:
             self.count("dates_missing")
         yield ArticleItem(page, self.source, self.source_id, response.meta.get("edition"))
+
+    def _complete_date(self, page: ExtractedPage, listed_at: datetime | None) -> ExtractedPage:
+        """The feed's or news sitemap's publication time, where the page gives a day but no time
+        (the portal's date line) or no date at all; a page's own full date always wins."""
+        if listed_at is None:
+            return page
+        local = listed_at.astimezone(self.tz)
+        own = page.published_at
+        if own is None:
+            self.count("dates_from_listing")
+            return replace(page, published_at=local)
+        if own.time() == time(0) and own.date() == local.date():
+            self.count("times_from_listing")
+            return replace(page, published_at=local)
+        return page
 
 
     def closed(self, reason: str) -> None:
