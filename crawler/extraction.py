@@ -63,13 +63,28 @@ class ExtractedPage:
     alternates: dict[str, str] = field(default_factory=dict)
 
 
+# Charsets servers claim by default while sending UTF-8 (a misconfigured header).
+_DEFAULT_SINGLE_BYTE = frozenset({"cp1252", "iso8859-1", "latin-1", "latin1", "iso-8859-1", "windows-1252", "ascii"})
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not body.isascii()
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     """Decode with the declared charset, the meta tag, or sniffing (w3lib's order), then NFC.
 
-    windows-1258 writes Vietnamese with combining marks (ô + dot below for ộ); NFC composes
-    them so the text compares equal to the same words from a UTF-8 page.
+    A header that claims a Western single-byte charset for a body that is valid UTF-8 is
+    overruled (mojibake otherwise). windows-1258 writes Vietnamese with combining marks
+    (ô + dot below for ộ); NFC composes them so the text equals the same words in UTF-8.
     """
-    _encoding, text = html_to_unicode(content_type, body)
+    encoding, text = html_to_unicode(content_type, body)
+    if encoding.lower().replace("_", "-") in _DEFAULT_SINGLE_BYTE and _is_utf8(body):
+        text = body.decode("utf-8")
     return unicodedata.normalize("NFC", text)
 
 

@@ -75,3 +75,13 @@ def test_windows_1258_page_is_decoded() -> None:
 def test_empty_body_is_an_extraction_error(body: str) -> None:
     with pytest.raises(ExtractionError, match="empty body"):
         extract_page(body, "http://127.0.0.1/empty", ICT)
+
+
+def test_utf8_body_under_a_latin1_header_is_not_mojibake() -> None:
+    body = "<html><body><h1>Tọa đàm chuyển đổi số</h1></body></html>".encode()
+    assert "Tọa đàm chuyển đổi số" in decode_html(body, "text/html; charset=iso-8859-1")
+
+
+def test_real_latin1_body_stays_latin1() -> None:
+    body = "<html><body><h1>Conférence à Hanoï</h1></body></html>".encode("latin-1")
+    assert "Conférence à Hanoï" in decode_html(body, "text/html; charset=iso-8859-1")

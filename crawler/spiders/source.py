@@ -24,7 +24,7 @@ from crawler import discovery, listings, sitemaps, url_patterns
 from crawler.archive_link import open_archive
 from crawler.discovered import Discovered
 from crawler.errors import ExtractionError
-from crawler.extraction import ExtractedPage, PageType, extract_page
+from crawler.extraction import ExtractedPage, PageType, decode_html, extract_page
 from storage import Archive
 from storage.records import KnownArticle
 
@@ -353,7 +353,8 @@ class SourceSpider(scrapy.Spider):
             yield NotArticleItem(response.url, self.source_id, "not_html")
             return
         try:
-            page = extract_page(response.text, response.url, self.tz)
+            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            page = extract_page(decode_html(response.body, content_type), response.url, self.tz)
         except ExtractionError as exc:
             self.count("skipped/unparseable")
             logger.warning("%s: %s", self.source, exc)
