@@ -102,7 +102,7 @@ def _split_body(lines: list[str], title: str | None) -> tuple[list[str], list[st
             break
         if _IMAGE_NAME.match(line):
             images.append(line)
-        elif line != title:
+        else:
             body.append(line)
     # The portal ends a story with its author's name alone on a line, right before "Source".
     if author is None and body and _looks_like_name(body[-1]):

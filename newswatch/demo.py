@@ -72,6 +72,8 @@ def run_demo(settings: Settings, day: int, explicit_db: bool) -> None:
     with running_replica(day) as base_urls, make_app(settings) as app:
         echo(f"replica: {len(base_urls)} sites on loopback (day {day})")
         for key, url in base_urls.items():
+            if key.endswith("-en"):
+                continue  # a separate English host: an edition its main site declares, not a source
             name = f"replica-{key}"
             if name not in {source.name for source in app.list_sources()}:
                 app.add_source(url, name, None)

@@ -20,14 +20,17 @@ from typing import Any
 import pytest
 
 from replica import ManifestEntry, Replica
+from replica.faults import FaultPlan
 
 pytestmark = pytest.mark.e2e
 
 TEXT_F1_TARGET = 0.97
 
 
-def newswatch(db: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEWSWATCH_CRAWL_AUTOTHROTTLE": "false"}
+def newswatch(
+    db: str, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NEWSWATCH_CRAWL_AUTOTHROTTLE": "false", **(env or {})}
     result = subprocess.run(
         [sys.executable, "-m", "newswatch", "--db", db, *args],
         capture_output=True, text=True, encoding="utf-8", env=env, timeout=300, check=False,
@@ -68,8 +71,8 @@ def _export(db: str) -> dict[str, dict[str, Any]]:
     return {row["url"]: row for row in rows}
 
 
-def _crawl(db: str) -> dict[str, dict[str, Any]]:
-    result = newswatch(db, "crawl", "--json")
+def _crawl(db: str, env: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    result = newswatch(db, "crawl", "--json", env=env)
     runs = [json.loads(line) for line in result.stdout.splitlines()]
     assert all(run["status"] == "finished" for run in runs), runs
     return {run["source"]: run["counters"] for run in runs}
@@ -133,3 +136,26 @@ def test_unreachable_source_fails_the_crawl_with_one_line(tmp_path: Path) -> Non
     result = newswatch(db, "crawl", check=False)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == "Error: crawl failed for down (home page could not be fetched)"
+
+
+def test_every_fault_at_once_then_recovery(tmp_path: Path) -> None:
+    """With every fault mode of the replica on, each crawl finishes and reports its faults; the
+    next fault-free cycle completes the archive, with nothing archived twice or wrongly."""
+    db = f"sqlite:///{tmp_path / 'faults.db'}"
+    with Replica(day=0, faults=FaultPlan.parse("*=all")) as replica:
+        _add_sources(db, replica)
+        # Short timeouts keep the held connections brief; robots.txt's Crawl-delay still rules.
+        env = {"NEWSWATCH_CRAWL_DOWNLOAD_TIMEOUT_S": "2", "NEWSWATCH_CRAWL_RETRY_TIMES": "1",
+               "NEWSWATCH_CRAWL_MAX_BODY_BYTES": str(8 * 1024 * 1024)}
+        faulty = _crawl(db, env)
+        for source, counters in faulty.items():
+            errors = sum(value for key, value in counters.items() if key.startswith("errors/"))
+            assert errors > 0, f"{source} reported no faults"
+        articles = _articles(replica)
+        rows = _export(db)
+        assert set(rows) <= set(articles), "a page that is not an article was archived"
+        assert all(rows[url]["title"] == articles[url].title for url in rows)
+        replica.set_faults(FaultPlan())
+        _crawl(db, env)
+        _check_archive(db, articles)
+
