@@ -82,7 +82,7 @@ def score_page(task: tuple[str, str]) -> dict[str, Any]:
     for tool, run in (("trafilatura", _bare), ("newswatch", _ours)):
         try:
             got = run(html, truth["url"])
-        except Exception as exc:  # noqa: BLE001 - a crash is a scored failure, not the end of the run
+        except Exception as exc:
             got = {"text": "", "title": None, "author": None, "date": None, "article": False, "error": repr(exc)}
         row[tool] = {
             "f1": token_f1(got["text"], gt.get("main_content") or ""),
@@ -94,12 +94,18 @@ def score_page(task: tuple[str, str]) -> dict[str, Any]:
     return row
 
 
+def _mean(tool: str, key: str, subset: list[dict[str, Any]]) -> float:
+    return statistics.fmean(float(row[tool][key]) for row in subset)
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     articles = [row for row in rows if row["kind"] == "article"]
     others = [row for row in rows if row["kind"] != "article"]
     for tool in ("trafilatura", "newswatch"):
-        mean = lambda key, subset: statistics.fmean(float(row[tool][key]) for row in subset)  # noqa: E731
+        def mean(key: str, subset: list[dict[str, Any]], tool: str = tool) -> float:
+            return _mean(tool, key, subset)
+
         summary[tool] = {
             "text_f1": round(mean("f1", articles), 4),
             "title_accuracy": round(mean("title", articles), 4),

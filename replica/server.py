@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
 
+from replica.aid import AidSite
 from replica.faults import Fault, FaultPlan, FaultRecord, FaultView, SiteFaults
 from replica.faults_pages import build_view
 from replica.handlers import AliasHandler, SiteServer, State
 from replica.manifest import ManifestEntry
-from replica.aid import AidSite
 from replica.onecms import OneCmsSite
 from replica.portal import PortalSite
 from replica.postid import PostIdSite
