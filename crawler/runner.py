@@ -11,6 +11,7 @@ from scrapy.settings import Settings
 
 from crawler.archive_link import ARCHIVE_URL_SETTING, TIMEZONE_SETTING
 from crawler.middlewares.fetch_state import FULL_FETCH_SETTING
+from crawler.middlewares.retry import BACKOFF_SETTING
 from crawler.spiders.source import SourceSpider
 from storage import Archive
 from storage.crawl_state import NOT_ARTICLE_KIND
@@ -34,6 +35,7 @@ class CrawlOptions:
     download_delay_s: float = 0.0
     autothrottle: bool = True
     retry_times: int = 2
+    retry_backoff_s: float = 1.0
     log_level: str = "WARNING"
     max_listing_pages: int = 20
     recheck_days: float = 2.0
@@ -75,6 +77,7 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
             "DOWNLOAD_DELAY": options.download_delay_s,
             "AUTOTHROTTLE_ENABLED": options.autothrottle,
             "RETRY_TIMES": options.retry_times,
+            "RETRY_GIVE_UP_LOG_LEVEL": "WARNING",  # counted per source; a crawl goes on
             "LOG_LEVEL": options.log_level,
             # The caller (the CLI) owns logging handlers; Scrapy must not add its own.
             "LOG_INSTALL_ROOT_HANDLER": False,
@@ -87,7 +90,10 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
             "DOWNLOADER_MIDDLEWARES": {
                 "crawler.middlewares.fetch_state.FetchStateMiddleware": 50,
                 "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 60,
+                "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+                "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
             },
+            BACKOFF_SETTING: options.retry_backoff_s,
             "EXTENSIONS": {"crawler.extensions.crawl_run.CrawlRunRecorder": 500},
         },
         priority="project",

@@ -113,6 +113,7 @@ class Newswatch:
             download_delay_s=crawl.download_delay_s,
             autothrottle=crawl.autothrottle,
             retry_times=crawl.retry_times,
+            retry_backoff_s=crawl.retry_backoff_s,
             log_level=self.settings.log_level,
             max_listing_pages=crawl.max_listing_pages,
             recheck_days=crawl.recheck_days,

@@ -48,6 +48,7 @@ class CrawlConfig:
     download_delay_s: float = 0.0
     autothrottle: bool = True
     retry_times: int = 2
+    retry_backoff_s: float = 1.0
     max_listing_pages: int = 20
     recheck_days: float = 2.0
     full_fetch_every: int = 10
@@ -57,7 +58,7 @@ class CrawlConfig:
                      "max_listing_pages"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"crawl.{name} must be positive, not {getattr(self, name)!r}")
-        for name in ("download_delay_s", "retry_times", "recheck_days", "full_fetch_every"):
+        for name in ("download_delay_s", "retry_times", "retry_backoff_s", "recheck_days", "full_fetch_every"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"crawl.{name} cannot be negative, not {getattr(self, name)!r}")
 
