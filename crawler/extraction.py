@@ -61,6 +61,7 @@ class ExtractedPage:
     text: str
     images: tuple[str, ...] = ()
     alternates: dict[str, str] = field(default_factory=dict)
+    source_links: tuple[str, ...] = ()
 
 
 # Charsets servers claim by default while sending UTF-8 (a misconfigured header).
@@ -160,4 +161,5 @@ def extract_page(html: str, url: str, tz: tzinfo) -> ExtractedPage:
         text=text,
         images=tuple(page_meta.find_images(tree)),
         alternates=page_meta.find_alternates(tree, url),
+        source_links=tuple(page_meta.find_source_links(tree, url)),
     )

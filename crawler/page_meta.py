@@ -196,6 +196,31 @@ def find_alternates(tree: HtmlElement, url: str) -> dict[str, str]:
     return alternates
 
 
+# Labels that introduce the original of a republished story.
+SOURCE_LABELS = frozenset(
+    label.casefold()
+    for label in ("Source", "Sources", "Nguồn", "Theo", "Джерело", "Источник", "来源", "Fuente", "Quelle")
+)
+
+
+def find_source_links(tree: HtmlElement, url: str) -> list[str]:
+    """Links to the original of a republished story ("Source: <a>…</a>") on other hosts."""
+    own_host = urlsplit(url).netloc.lower()
+    found: list[str] = []
+    candidates = tree.xpath("//a[contains(@class, 'source')][@href]")
+    for label in tree.xpath("//body//*[not(self::script)][normalize-space(text())]"):
+        text = " ".join((label.text or "").split()).rstrip(":").casefold()
+        if text in SOURCE_LABELS:
+            candidates.extend(label.xpath("(.//a[@href] | following::a[@href])[position() <= 3]"))
+    for anchor in candidates:
+        target = urljoin(url, anchor.get("href", "").strip())
+        parts = urlsplit(target)
+        outbound = parts.scheme in ("http", "https") and parts.netloc.lower() != own_host
+        if outbound and parts.path.strip("/") and target not in found:  # a story, not a home page
+            found.append(target)
+    return found
+
+
 def find_images(tree: HtmlElement) -> list[str]:
     """File names of the story's pictures: the same names recur in every edition of a story."""
     names: list[str] = []

@@ -54,7 +54,7 @@ def find_duplicate(session: Session, record: PageRecord, exclude_url: str) -> tu
 
 
 def _content_changed(item: Item, record: PageRecord) -> bool:
-    if item.text_hash != record.text_hash:
+    if item.text_hash != record.text_hash or item.source_links != list(record.source_links):
         return True
     return any(getattr(item, name) != getattr(record, name) for name in _CONTENT_FIELDS)
 
@@ -65,6 +65,7 @@ def _apply(item: Item, record: PageRecord) -> None:
     item.text = record.text
     item.text_hash = record.text_hash
     item.images = list(record.images)
+    item.source_links = list(record.source_links)
     item.updated_at = utcnow()
 
 
@@ -93,6 +94,7 @@ def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
             "text": record.text,
             "text_hash": record.text_hash,
             "images": list(record.images),
+            "source_links": list(record.source_links),
             "is_seed": record.is_seed,
             "language": record.language,
             "title": record.title,
@@ -155,6 +157,7 @@ def iter_export_rows(session: Session, display_tz: tzinfo, batch: int = 500) -> 
             "text": item.text,
             "description": item.description,
             "images": item.images,
+            "source_links": item.source_links,
             "is_seed": item.is_seed,
             "duplicate_of": duplicate_url,
             "duplicate_kind": item.duplicate_kind,

@@ -98,6 +98,8 @@ class Item(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     text_hash: Mapped[str] = mapped_column(String(64), index=True)
     images: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Links to the original of a republished story (the portal's "Source"), for dedup.
+    source_links: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_seed: Mapped[bool] = mapped_column(Boolean, default=False)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
     duplicate_kind: Mapped[str | None] = mapped_column(String(16))

@@ -37,6 +37,7 @@ class PageRecord:
     description: str | None = None
     published_at: datetime | None = None
     images: tuple[str, ...] = ()
+    source_links: tuple[str, ...] = ()
     is_seed: bool = False
 
     @property

@@ -85,3 +85,20 @@ def test_utf8_body_under_a_latin1_header_is_not_mojibake() -> None:
 def test_real_latin1_body_stays_latin1() -> None:
     body = "<html><body><h1>Conférence à Hanoï</h1></body></html>".encode("latin-1")
     assert "Conférence à Hanoï" in decode_html(body, "text/html; charset=iso-8859-1")
+
+
+def test_portal_source_link_and_date_line() -> None:
+    html = """<html lang="uk"><body><div class="banner">Vietnam.vn - Nền tảng quảng bá Việt Nam</div>
+    <article><h1>Постійний комітет обласної партії співпрацює з відділом пропаганди</h1>
+    <div class="meta">Việt NamViệt Nam27/02/2024</div>
+    <p>Сьогодні, 27 лютого, постійний заступник секретаря провінційного партійного комітету провів
+    робочу сесію Постійного провінційного партійного комітету з відділом пропаганди.</p>
+    <p>На робочій нараді начальник відділу пропаганди доповів про результати виконання завдань з
+    пропаганди у 2023 році та план роботи на 2024 рік, а також про нові моменти порівняно з 2022 роком.</p>
+    <div class="source"><span>Джерело</span> <a href="https://baoquangtri.vn/">Báo Quảng Trị</a>
+    <a href="https://baoquangtri.vn/chinh-tri/ban-thuong-vu-tinh-uy-lam-viec-183224.htm">link</a></div>
+    </article><a href="/uk/other-story">Інша новина</a></body></html>"""
+    page = extract_page(html, "http://127.0.0.1/uk/ban-thuong-vu-tinh-uy-lam-viec", ICT)
+    assert page.published_at == datetime(2024, 2, 27, tzinfo=ICT)
+    assert page.source_links == ("https://baoquangtri.vn/chinh-tri/ban-thuong-vu-tinh-uy-lam-viec-183224.htm",)
+    assert page.language == "uk"

@@ -54,6 +54,7 @@ class ArchivePipeline:
             description=page.description,
             published_at=page.published_at,
             images=page.images,
+            source_links=page.source_links,
         )
         try:
             result = self.archive.archive_page(record)
