@@ -127,6 +127,14 @@ def test_day_by_day_crawl_of_every_site(replica: Replica, archive_url: str) -> N
     assert sum(c.get("items_new", 0) for c in third.values()) == len(new)
     assert sum(c.get("items_updated", 0) for c in third.values()) == len(edited)
     assert sum(c.get("items_unchanged", 0) for c in third.values()) == 0, "a known article was fetched again"
+    # Requests for articles: at most the new and the edited ones (the rest are feeds, sitemaps,
+    # robots.txt, home pages and first listing pages).
+    article_fetches = sum(
+        value for counters in third.values() for key, value in counters.items()
+        if key in ("items_new", "items_updated", "items_unchanged", "articles_unchanged")
+        or key.startswith(("skipped/", "errors/article"))
+    )
+    assert article_fetches <= len(new) + len(edited)
     _check_archive(archive_url, day1)
 
 
