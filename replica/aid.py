@@ -31,22 +31,19 @@ from __future__ import annotations
 
 import gzip
 import re
-import tomllib
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from functools import cache
-from importlib import resources
-from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 from replica import aid_html as tpl
 from replica import xmlfeeds
 from replica.aid_html import HOME_FEED, LATEST, Ctx, View
-from replica.content import SiteData, Story, load_site_data
+from replica.content import SiteData, Story, load_site_data, read_toml, story_files
 from replica.dates import VN_TZ, day_date, iso_minute, iso_seconds
 from replica.manifest import Kind, ManifestEntry
 from replica.site import HTML, RSS, TEXT, XML, Page, Site, Snapshot, collect
@@ -71,26 +68,16 @@ class Extras:
     slugs: Mapping[tuple[int, str], str]
 
 
-def _read_toml(name: str) -> dict[str, Any]:
-    return tomllib.loads(resources.files("replica").joinpath("data", name).read_text("utf-8"))
-
-
-def _story_files(key: str) -> list[str]:
-    folder = resources.files("replica").joinpath("data")
-    prefix = f"{key}-story-"
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith(prefix) and p.name.endswith(".toml"))
-
-
 @cache
 def load_extras(key: str) -> Extras:
     """Read (once) the family-specific fields of ``<key>.site.toml`` and the story files."""
-    site = _read_toml(f"{key}.site.toml")
+    site = read_toml(f"{key}.site.toml")
     paths = {str(c["slug"]): {str(k): str(v) for k, v in c.get("paths", {}).items()}
              for c in site.get("categories", [])}
     translators: dict[tuple[int, str], str] = {}
     slugs: dict[tuple[int, str], str] = {}
-    for name in _story_files(key):
-        story = _read_toml(name)
+    for name in story_files(key):
+        story = read_toml(name)
         for lang, table in story.get("editions", {}).items():
             if "translator" in table:
                 translators[(int(story["id"]), lang)] = str(table["translator"]).strip()

@@ -101,13 +101,20 @@ class Story:
 
     def at_day(self, lang: str, day: int) -> tuple[Edition, datetime]:
         """The edition as served on ``day`` and its last-modified time."""
-        edition = self.editions[lang]
-        modified = edition.published
-        for revision in sorted(self.revisions, key=lambda r: r.day):
-            if revision.lang == lang and revision.day <= day:
-                edition = revision.apply(edition)
-                modified = revision.modified
-        return edition, modified
+        return edition_at_day(self.editions, self.revisions, lang, day)
+
+
+def edition_at_day(
+    editions: dict[str, Edition], revisions: tuple[Revision, ...], lang: str, day: int
+) -> tuple[Edition, datetime]:
+    """An edition with the revisions made up to ``day`` applied, and its last-modified time."""
+    edition = editions[lang]
+    modified = edition.published
+    for revision in sorted(revisions, key=lambda r: r.day):
+        if revision.lang == lang and revision.day <= day:
+            edition = revision.apply(edition)
+            modified = revision.modified
+    return edition, modified
 
 
 @dataclass(frozen=True)
@@ -249,11 +256,11 @@ def _edition_config(lang: str, table: dict[str, Any]) -> EditionConfig:
                          ui, footer)
 
 
-def _read_toml(name: str) -> dict[str, Any]:
+def read_toml(name: str) -> dict[str, Any]:
     return tomllib.loads(resources.files("replica").joinpath("data", name).read_text("utf-8"))
 
 
-def _story_files(key: str) -> list[str]:
+def story_files(key: str) -> list[str]:
     folder = resources.files("replica").joinpath("data")
     prefix = f"{key}-story-"
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(prefix) and p.name.endswith(".toml"))
@@ -262,7 +269,7 @@ def _story_files(key: str) -> list[str]:
 @cache
 def load_site_data(key: str) -> SiteData:
     """Load (once) the site description and all stories of site ``key``."""
-    site = _read_toml(f"{key}.site.toml")
+    site = read_toml(f"{key}.site.toml")
     data = SiteData(
         key=key,
         image_host=_str(site, "image_host"),
@@ -271,7 +278,7 @@ def load_site_data(key: str) -> SiteData:
         categories=tuple(_named(t) for t in site.get("categories", [])),
         tags=tuple(_named(t) for t in site.get("tags", [])),
         topic=_named(_table(site, "topic")),
-        stories=tuple(parse_story(_read_toml(name)) for name in _story_files(key)),
+        stories=tuple(parse_story(read_toml(name)) for name in story_files(key)),
     )
     _check(data)
     return data

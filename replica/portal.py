@@ -35,7 +35,16 @@ from urllib.parse import urlsplit
 
 from replica import portal_html as tpl
 from replica import xmlfeeds
-from replica.content import Edition, Event, Revision, Story, load_site_data, parse_body
+from replica.content import (
+    Edition,
+    Event,
+    Revision,
+    Story,
+    edition_at_day,
+    load_site_data,
+    parse_body,
+    story_files,
+)
 from replica.dates import DAY0, day_date, iso_minute, parse_local, with_seconds
 from replica.manifest import Kind, ManifestEntry
 from replica.onecms_model import Urls
@@ -82,13 +91,7 @@ class PortalStory:
         return self.group_id or f"portal-{self.slug}"
 
     def at_day(self, lang: str, day: int) -> tuple[Edition, datetime]:
-        edition = self.editions[lang]
-        modified = edition.published
-        for revision in sorted(self.revisions, key=lambda r: r.day):
-            if revision.lang == lang and revision.day <= day:
-                edition = revision.apply(edition)
-                modified = revision.modified
-        return edition, modified
+        return edition_at_day(self.editions, self.revisions, lang, day)
 
 
 @dataclass(frozen=True)
@@ -201,12 +204,6 @@ def parse_portal_story(key: str, data: Mapping[str, Any]) -> PortalStory:
     )
 
 
-def _story_files(key: str) -> list[str]:
-    folder = resources.files("replica").joinpath("data")
-    prefix = f"{key}-story-"
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith(prefix) and p.name.endswith(".toml"))
-
-
 @cache
 def load_portal_data(key: str = "portal") -> PortalData:
     """Load (once) ``<key>.site.toml`` and every ``<key>-story-<name>.toml``.
@@ -219,7 +216,7 @@ def load_portal_data(key: str = "portal") -> PortalData:
     """
     site = _read(f"{key}.site.toml")
     stories = tuple(parse_portal_story(name.removeprefix(f"{key}-story-").removesuffix(".toml"), _read(name))
-                    for name in _story_files(key))
+                    for name in story_files(key))
     data = PortalData(
         key=key, banner=_str(site, "banner"), image_host=_str(site, "image_host"),
         static_host=_str(site, "static_host"), opened=parse_local(_str(site, "opened")),
