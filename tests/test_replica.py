@@ -6,8 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,6 +20,8 @@ from replica import ManifestEntry, Replica
 from replica.onecms import OneCmsSite
 from replica.server import default_sites
 
+from .replica_http import Response, fetch
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds" / "corpus"
 HTML_KINDS = {"article", "listing", "tag"}
@@ -34,24 +34,6 @@ CONTENT_TYPES = {
 }
 CHINESE_SEED_PATH = "/cn/cong-tac-tuyen-truyen-mieng-bam-sat-thuc-tien-huong-ve-co-so-10288747.html"
 DNUM = str.maketrans("ABCDEFGHIJZ", "0123456789/")
-
-
-class Response:
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
-
-def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> Response:
-    request = urllib.request.Request(url, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            return Response(reply.status, dict(reply.headers.items()), reply.read())
-    except urllib.error.HTTPError as error:
-        return Response(error.code, dict(error.headers.items()), error.read())
 
 
 @pytest.fixture(scope="module")

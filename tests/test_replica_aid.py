@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gzip
 import re
-import urllib.error
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,6 +17,8 @@ from lxml import etree, html
 from replica import ManifestEntry, Replica
 from replica.aid import AidSite, slugify
 
+from .replica_http import Response, fetch
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "corpus" / "004_e0ba603f9359f841.txt"
 SEED_PATH = ("/en/provincial-party-committees-propaganda-and-mass-mobilization-commission-sets-forth-key-tasks-"
@@ -29,24 +29,6 @@ SM = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 ARTICLE_LINK = re.compile(r"-a\d+\.html")
 CLOCK = re.compile(r"^[^,]+, \d{1,2}-\d{1,2}-\d{2} \d{2}:\d{2}:\d{2}$")
 UPDATE = re.compile(r"^(Update|Cập nhật|更新): (\d{2})-(\d{2})-(\d{4}) \| (\d{2}):(\d{2}):(\d{2})$")
-
-
-class Response:
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
-
-def fetch(url: str, headers: dict[str, str] | None = None) -> Response:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            return Response(reply.status, dict(reply.headers.items()), reply.read())
-    except urllib.error.HTTPError as error:
-        return Response(error.code, dict(error.headers.items()), error.read())
 
 
 def site_replica(day: int = 0) -> Replica:

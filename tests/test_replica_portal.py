@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
@@ -18,6 +16,8 @@ from lxml import etree, html
 from replica import ManifestEntry, Replica
 from replica.onecms import OneCmsSite
 from replica.portal import PortalSite, load_portal_data
+
+from .replica_http import Response, fetch
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds" / "corpus"
@@ -35,20 +35,6 @@ COMMENT_LABELS = {"en": "Comment (0)", "uk": "Коментар (0)", "ru": "Ко
 BANNER = "Vietnam.vn - Nền tảng quảng bá Việt Nam"
 DOUBLED = re.compile(r"^(.+?)\1(\d{2})/(\d{2})/(\d{4})$")
 IMAGE_LINE = re.compile(r"[\w.-]+\.(jpg|jpeg|png)")
-
-
-class Response:
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
-
-
-def fetch(url: str, headers: dict[str, str] | None = None) -> Response:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            return Response(reply.status, dict(reply.headers.items()), reply.read())
-    except urllib.error.HTTPError as error:
-        return Response(error.code, dict(error.headers.items()), error.read())
 
 
 def sites() -> list[OneCmsSite | PortalSite]:

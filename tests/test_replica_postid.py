@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -16,6 +14,8 @@ from lxml import etree, html
 
 from replica import ManifestEntry, Replica
 from replica.postid import PostIdSite
+
+from .replica_http import Response, fetch
 
 VN = timezone(timedelta(hours=7))
 KEYS = ("sggp", "sggp-en")
@@ -33,24 +33,6 @@ TWO_DIGIT = re.compile(r"\w{3}, (\d{2}) (\w{3}) (\d{2}) (\d{2}):(\d{2}):\d{2} \+
 GMT_PLUS7 = re.compile(r"\w{3}, (\d{2}) (\w{3}) (\d{4}) (\d{2}):(\d{2}):\d{2} GMT\+7")
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "n": "http://www.google.com/schemas/sitemap-news/0.9",
       "i": "http://www.google.com/schemas/sitemap-image/1.1"}
-
-
-class Response:
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
-
-def fetch(url: str, headers: dict[str, str] | None = None) -> Response:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            return Response(reply.status, dict(reply.headers.items()), reply.read())
-    except urllib.error.HTTPError as error:
-        return Response(error.code, dict(error.headers.items()), error.read())
 
 
 def sites() -> list[PostIdSite]:

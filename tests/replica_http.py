@@ -1,0 +1,24 @@
+"""A plain HTTP client for the replica tests: any status comes back as a Response, none raises."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+
+class Response:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+
+def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> Response:
+    request = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return Response(reply.status, dict(reply.headers.items()), reply.read())
+    except urllib.error.HTTPError as error:
+        return Response(error.code, dict(error.headers.items()), error.read())
