@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from datetime import tzinfo
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from storage import dedup
 from storage.models import Item, ItemVersion, utcnow
 from storage.records import PageRecord, UpsertOutcome, UpsertResult
 from storage.upsert import insert_ignoring_conflict
@@ -19,38 +20,19 @@ logger = logging.getLogger(__name__)
 _CONTENT_FIELDS = ("canonical_url", "language", "title", "author", "description", "published_at")
 
 
-def _group_root(session: Session, item: Item) -> Item:
-    if item.duplicate_of_id is None:
-        return item
-    return session.get(Item, item.duplicate_of_id) or item
-
-
 def find_duplicate(session: Session, record: PageRecord, exclude_url: str) -> tuple[Item, str, float] | None:
-    """The canonical item `record` repeats, by URL first and exact text second; seeds win ties.
+    """The canonical item `record` repeats (URL, exact text, near-duplicate text, translation).
 
     A match that is itself a duplicate leads to its canonical item, so every group has one root.
     """
-    seed_first = (Item.is_seed.desc(), Item.duplicate_of_id.is_(None).desc(), Item.id.asc())
-    by_url = session.scalars(
-        select(Item)
-        .where(Item.url != exclude_url)
-        .where(or_(Item.canonical_url == record.canonical_url, Item.url == record.canonical_url))
-        .order_by(*seed_first)
-        .limit(1)
-    ).first()
-    if by_url is not None:
-        return _group_root(session, by_url), "url", 1.0
-    if not record.text.strip():
+    exclude = session.scalars(select(Item.id).where(Item.url == exclude_url)).first() or -1
+    features = dedup.features_of_record(record)
+    decision = dedup.find_match(session, features, exclude, record.text_hash, bool(record.text.strip()),
+                                record.is_seed)
+    root = dedup.group_root(session, decision, exclude) if decision else None
+    if decision is None or root is None:
         return None
-    by_text = session.scalars(
-        select(Item)
-        .where(Item.url != exclude_url, Item.text_hash == record.text_hash)
-        .order_by(*seed_first)
-        .limit(1)
-    ).first()
-    if by_text is not None:
-        return _group_root(session, by_text), "exact", 1.0
-    return None
+    return root, decision.kind, decision.score
 
 
 def _content_changed(item: Item, record: PageRecord) -> bool:
@@ -70,14 +52,24 @@ def _apply(item: Item, record: PageRecord) -> None:
 
 
 def _link_duplicate(session: Session, item: Item, record: PageRecord) -> None:
+    """File the item in the dedup index and link it to the canonical item of its group."""
+    features = dedup.features_of_record(record, item.first_seen_at)
+    dedup.lock_keys(session, features, record.text_hash)
     if record.is_seed:
-        return  # seeds are always canonical
-    match = find_duplicate(session, record, exclude_url=item.url)
-    if match is None or match[0].id == item.id:
+        item.duplicate_of_id, item.duplicate_kind, item.duplicate_score = None, None, None
+        dedup.write_keys(session, item.id, features)
+        dedup.adopt_matches(session, item, features)  # seeds are always canonical
+        return
+    decision = dedup.find_match(session, features, item.id, record.text_hash, bool(record.text.strip()))
+    root = dedup.group_root(session, decision, item.id) if decision else None
+    dedup.write_keys(session, item.id, features)
+    if decision is None or root is None:
         item.duplicate_of_id, item.duplicate_kind, item.duplicate_score = None, None, None
         return
-    canonical, kind, score = match
-    item.duplicate_of_id, item.duplicate_kind, item.duplicate_score = canonical.id, kind, score
+    item.duplicate_of_id, item.duplicate_kind, item.duplicate_score = root.id, decision.kind, decision.score
+    session.flush()
+    dedup.merge_groups(session, root, features, item.id)
+    session.refresh(item)
 
 
 def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
@@ -112,6 +104,7 @@ def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
     if inserted:
         outcome = UpsertOutcome.NEW
     elif _content_changed(item, record):
+        dedup.delete_keys(session, item.id, dedup.item_features(item))
         if item.text_hash != record.text_hash:
             # Keep the text being replaced, so every edition of an edited story stays readable.
             session.add(

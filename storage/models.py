@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -165,3 +166,19 @@ Index("uq_item_versions_item_version", ItemVersion.item_id, ItemVersion.version,
 Index("ix_crawl_runs_source_started", CrawlRun.source_id, CrawlRun.started_at)
 Index("ix_items_duplicate_of", Item.duplicate_of_id)
 Index("ix_items_source_published", Item.source_id, Item.published_at)
+
+
+class DedupKey(Base):
+    """The dedup index: URL keys and MinHash LSH band keys (day 0), story anchors (publication day).
+
+    One narrow table, clustered on its primary key (WITHOUT ROWID on SQLite), so a duplicate check is
+    a few index range scans inside the inserting transaction and nothing is rebuilt at start-up.
+    """
+
+    __tablename__ = "dedup_keys"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)

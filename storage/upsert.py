@@ -10,7 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
 
-def _insert(session: Session, model: type[DeclarativeBase]) -> Any:
+def dialect_insert(session: Session, model: type[DeclarativeBase]) -> Any:
+    """The dialect's INSERT (with ON CONFLICT support) for `model`."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(model)
@@ -28,7 +29,7 @@ def insert_ignoring_conflict(
     """Insert a row unless one with the same key exists; True when this call inserted it."""
     key = model.__table__.primary_key.columns.values()[0]  # type: ignore[attr-defined]
     stmt = (
-        _insert(session, model)
+        dialect_insert(session, model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(key)
@@ -48,7 +49,7 @@ def upsert_row(
 
     `overrides` gives SQL expressions to use instead of the new value on conflict.
     """
-    stmt: Insert = _insert(session, model).values(**values)
+    stmt: Insert = dialect_insert(session, model).values(**values)
     updates = {name: value for name, value in values.items() if name not in conflict_columns}
     updates.update(overrides or {})
     session.execute(

@@ -1,0 +1,72 @@
+"""Deduplication: URL canonicalization, exact text, MinHash LSH near-duplicates and cross-language
+anchors, with its index persisted in the archive's own `dedup_keys` table."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.dedup.explain import ItemNotFoundError, explain_item
+from storage.dedup.features import Features, compute
+from storage.dedup.index import (
+    Decision,
+    delete_keys,
+    find_match,
+    group_root,
+    item_features,
+    lock_keys,
+    merge_groups,
+    write_keys,
+)
+from storage.dedup.urls import canonicalize_url
+from storage.models import Item
+from storage.records import PageRecord
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Decision",
+    "Features",
+    "ItemNotFoundError",
+    "adopt_matches",
+    "canonicalize_url",
+    "delete_keys",
+    "explain_item",
+    "features_of_record",
+    "find_match",
+    "group_root",
+    "item_features",
+    "lock_keys",
+    "merge_groups",
+    "write_keys",
+]
+
+
+def features_of_record(record: PageRecord, first_seen: datetime | None = None) -> Features:
+    return compute(record.url, record.canonical_url, record.text, record.language, record.images,
+                   record.source_links, record.published_at, first_seen)
+
+
+def adopt_matches(session: Session, seed: Item, features: Features) -> int:
+    """A seed archived after its copies becomes their group's canonical item; returns groups moved."""
+    from storage.dedup.index import _best, _by_keys  # noqa: PLC0415 - private helpers, one caller
+
+    moved = 0
+    candidates = {*_by_keys(session, features.url_index_keys(), seed.id), *_by_keys(session, features.bands, seed.id),
+                  *_by_keys(session, features.anchor_index_keys(), seed.id, day=features.day)}
+    for candidate_id in sorted(candidates):
+        decision = _best(session, [candidate_id], "near", features, True) or _best(
+            session, [candidate_id], "translation", features, False)
+        root = group_root(session, decision, seed.id) if decision else None
+        if decision is None or root is None or root.is_seed:
+            continue
+        for member in session.scalars(select(Item).where(Item.duplicate_of_id == root.id)):
+            member.duplicate_of_id = seed.id
+        root.duplicate_of_id, root.duplicate_kind, root.duplicate_score = seed.id, decision.kind, decision.score
+        moved += 1
+    if moved:
+        logger.info("seed %s adopted %d earlier group(s)", seed.url, moved)
+    return moved
