@@ -364,7 +364,10 @@ class SourceSpider(scrapy.Spider):
             logger.info("%s: %s is a %s page, not archived", self.source, response.url, page.page_type.value)
             yield NotArticleItem(response.url, self.source_id, page.page_type.value)
             return
-        page = self._complete_date(page, self.listed_at.get(response.url))
+        listed = self.listed_at.get(response.url)
+        if listed is None and (known := self._lookup(response.url)) is not None:
+            listed = known.published_at  # an earlier cycle's time, so a re-fetch changes nothing
+        page = self._complete_date(page, listed)
         if page.published_at is None:
             self.count("dates_missing")
         yield ArticleItem(page, self.source, self.source_id, response.meta.get("edition"))
