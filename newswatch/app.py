@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,9 +20,11 @@ from crawler.extraction import decode_html, extract_page
 from crawler.probe import normalize_home_url, probe_home_page
 from crawler.runner import CrawlOptions, CrawlTarget, run_crawl
 from newswatch.config import Settings, parse_interval
-from newswatch.errors import ConfigError
+from newswatch.errors import ConfigError, NewswatchError
 from newswatch.seeds import SeedLoadReport, load_seeds
+from scheduler import Progress, SchedulerError, SchedulerOptions, SourceHealth, assess_all, run_scheduler, settings_env
 from storage import Archive, SourceExistsError
+from storage.dedup import explain_item
 from storage.records import RunInfo, SourceInfo
 
 logger = logging.getLogger(__name__)
@@ -135,6 +138,34 @@ class Newswatch:
     def load_seeds(self) -> SeedLoadReport:
         return load_seeds(self.archive, self.settings.seeds_path / "corpus", self.settings.tz)
 
+    # -- scheduling ----------------------------------------------------------------------------
+
+    def run(self, wait: bool = False, as_json: bool = False, interval_floor: str | None = None,
+            out: TextIO | None = None) -> None:
+        """Schedule crawls of every enabled source until SIGTERM/SIGINT (see docs/scheduler.md)."""
+        sched = self.settings.scheduler
+        floor = parse_interval(interval_floor) if interval_floor else sched.seconds("interval_floor")
+        ceiling = sched.seconds("interval_ceiling")
+        if floor is not None and ceiling is not None and floor > ceiling:
+            raise ConfigError(f"interval floor {floor}s is above the interval ceiling {ceiling}s")
+        options = SchedulerOptions(
+            archive_url=self.settings.db,
+            crawl_command=(sys.executable, "-m", "newswatch", "--db", self.settings.db, "crawl", "--json", "--source"),
+            child_env=settings_env(self.settings), interval_floor_s=floor, interval_ceiling_s=ceiling,
+            error_backoff_max_s=sched.seconds("error_backoff_max") or 6 * 3600, jitter_s=sched.jitter_s,
+            misfire_grace_s=sched.seconds("misfire_grace") or 15 * 60,
+            crawl_timeout_s=float(sched.seconds("crawl_timeout") or 3600), stop_grace_s=sched.stop_grace_s,
+            max_parallel=sched.max_parallel, wait_for_lock=wait, lock_poll_s=sched.lock_poll_s,
+        )
+        try:
+            run_scheduler(self.archive, options, Progress(out or sys.stdout, as_json))
+        except SchedulerError as exc:
+            raise NewswatchError(str(exc)) from exc
+
+    def source_health(self) -> dict[str, SourceHealth]:
+        """Per source: last success, failures in a row, quiet days against its usual rhythm, shares."""
+        return assess_all(self.archive.source_health_figures())
+
     # -- reading -------------------------------------------------------------------------------
 
     def export_jsonl(self, out: TextIO) -> int:
@@ -143,6 +174,11 @@ class Newswatch:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             count += 1
         return count
+
+    def explain(self, url: str) -> dict[str, Any]:
+        """The dedup decision for the archived item at `url` and its evidence (StorageError if absent)."""
+        with self.archive.session() as session:
+            return explain_item(session, url)
 
     def extract_files(self, paths: Iterable[Path], url: str | None = None) -> Iterator[dict[str, Any]]:
         """What newswatch extracts from saved pages, one dict per file (errors are reported per file)."""

@@ -88,7 +88,7 @@ def sources_add(ctx: click.Context, url: str, name: str | None, interval: str | 
 @click.pass_context
 def sources_list(ctx: click.Context, as_json: bool) -> None:
     """List the sources with their item counts and last crawl."""
-    report.print_sources(_app(ctx).list_sources(), as_json)
+    report.print_sources(_app(ctx).list_sources(), as_json, health=_app(ctx).source_health())
 
 
 @sources.command("remove")
@@ -125,6 +125,18 @@ def crawl(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--wait/--no-wait", default=False, show_default=True,
+              help="When another scheduler holds this archive: wait and take over when it exits, or exit 1.")
+@click.option("--json", "as_json", is_flag=True, help="Progress as one JSON object per line (for services).")
+@click.option("--interval-floor", help="Shortest interval between crawls of a source: 2s, 5m (default: a quarter "
+              "of its interval).")
+@click.pass_context
+def run(ctx: click.Context, wait: bool, as_json: bool, interval_floor: str | None) -> None:
+    """Run the scheduler in the foreground: crawl every enabled source at its interval until SIGTERM/SIGINT."""
+    _app(ctx).run(wait=wait, as_json=as_json, interval_floor=interval_floor)
+
+
+@cli.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True,
               help="Output format.")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
@@ -133,6 +145,25 @@ def crawl(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
 def export(ctx: click.Context, fmt: str, output: Any) -> None:
     """Export every archived item, one JSON object per line."""
     _app(ctx).export_jsonl(output)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+@click.pass_context
+def explain(ctx: click.Context, url: str, as_json: bool) -> None:
+    """Show the dedup decision for an archived URL and its evidence."""
+    result = _app(ctx).explain(url)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    for key, value in result.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for inner, shown in value.items():
+                click.echo(f"  {inner}: {json.dumps(shown, ensure_ascii=False)}")
+        else:
+            click.echo(f"{key}: {json.dumps(value, ensure_ascii=False)}")
 
 
 @cli.command()

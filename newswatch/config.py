@@ -67,6 +67,48 @@ class CrawlConfig:
         return f"{self.user_agent} (+{self.contact})" if self.contact else self.user_agent
 
 
+def _optional_interval(name: str, text: str) -> int | None:
+    if not text:
+        return None
+    try:
+        return parse_interval(text)
+    except ConfigError as exc:
+        raise ConfigError(f"scheduler.{name}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """`newswatch run`: adaptive intervals, time limits and parallelism (see docs/scheduler.md)."""
+
+    interval_floor: str = ""        # shortest interval; "" = a quarter of each source's interval
+    interval_ceiling: str = ""      # longest interval while healthy; "" = each source's own interval
+    error_backoff_max: str = "6h"   # longest interval after repeated failures
+    jitter_s: float = 30.0          # random delay added to each run (at most a tenth of the interval)
+    misfire_grace: str = "15m"      # how late a run may still start (e.g. after a pause)
+    crawl_timeout: str = "1h"       # a crawl running longer is ended and recorded as failed
+    stop_grace_s: float = 30.0      # on SIGTERM, how long running crawls get to finish their item
+    max_parallel: int = 4           # crawls of different sources at the same time
+    lock_poll_s: float = 5.0        # how often a waiting scheduler tries the leader lock
+
+    def __post_init__(self) -> None:
+        for name in ("interval_floor", "interval_ceiling", "error_backoff_max", "misfire_grace", "crawl_timeout"):
+            _optional_interval(name, getattr(self, name))
+        for name in ("max_parallel", "lock_poll_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"scheduler.{name} must be positive, not {getattr(self, name)!r}")
+        for name in ("jitter_s", "stop_grace_s"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"scheduler.{name} cannot be negative, not {getattr(self, name)!r}")
+        floor, ceiling = self.seconds("interval_floor"), self.seconds("interval_ceiling")
+        if floor is not None and ceiling is not None and floor > ceiling:
+            raise ConfigError(f"scheduler.interval_floor ({self.interval_floor}) is above "
+                              f"scheduler.interval_ceiling ({self.interval_ceiling})")
+
+    def seconds(self, name: str) -> int | None:
+        """An interval setting in seconds (None when unset)."""
+        return _optional_interval(name, str(getattr(self, name)))
+
+
 @dataclass(frozen=True)
 class Settings:
     db: str = "sqlite:///newswatch.db"
@@ -75,6 +117,7 @@ class Settings:
     seeds_dir: str = ""
     log_level: str = "WARNING"
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
 
     def __post_init__(self) -> None:
         try:

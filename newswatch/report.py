@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from scheduler.health import SourceHealth
 from storage.records import RunInfo, SourceInfo
 
 # Counters shown as columns of the crawl summary; all counters are in --json.
@@ -53,20 +54,62 @@ def error_count(counters: dict[str, Any]) -> int:
     return sum(int(v) for k, v in counters.items() if k.startswith("errors/"))
 
 
-def print_sources(sources: Sequence[SourceInfo], as_json: bool, console: Console | None = None) -> None:
+def print_sources(
+    sources: Sequence[SourceInfo], as_json: bool, console: Console | None = None,
+    health: Mapping[str, SourceHealth] | None = None,
+) -> None:
     console = console or make_console()
+    health = health or {}
     if as_json:
         for source in sources:
-            console.out(_json_line(source), highlight=False)
+            row = dataclasses.asdict(source)
+            if source.name in health:
+                row["health"] = dataclasses.asdict(health[source.name])
+            console.out(json.dumps(row, ensure_ascii=False, default=_json_default), highlight=False)
         return
     if not sources:
         console.print("no sources yet: add one with 'newswatch sources add URL'")
         return
-    table = Table("name", "home page", "every", "items", "last crawl")
+    table = Table("name", "home page", "every", "items", "last crawl", *(HEALTH_COLUMNS if health else ()))
     for source in sources:
         last = f"{source.last_run_status} {source.last_run_at:%Y-%m-%d %H:%M}" if source.last_run_at else "never"
-        table.add_row(source.name, source.home_url, format_interval(source.interval_seconds), str(source.items), last)
+        cells = [source.name, source.home_url, format_interval(source.interval_seconds), str(source.items), last]
+        if health:
+            cells += _health_cells(health.get(source.name))
+        table.add_row(*cells)
     console.print(table)
+    flagged = [h for h in health.values() if h.flagged]
+    for item in flagged:
+        console.print(f"[bold red]{item.source}: {item.status}[/] ({_flag_reason(item)})")
+
+
+# Health columns of the sources table (newswatch sources list); see scheduler/health.py.
+HEALTH_COLUMNS = ("health", "last ok", "fails", "quiet days", "undated", "dups")
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _health_cells(item: SourceHealth | None) -> list[str]:
+    if item is None:
+        return ["-"] * len(HEALTH_COLUMNS)
+    status = f"[bold red]{item.status}[/]" if item.flagged else item.status
+    last_ok = f"{item.last_success_at:%Y-%m-%d %H:%M}" if item.last_success_at else "never"
+    quiet = "-" if item.days_since_new is None else f"{item.days_since_new:.1f}"
+    if item.usual_gap_days is not None and item.days_since_new is not None:
+        quiet += f" (usual {item.usual_gap_days:.1f})"
+    return [status, last_ok, str(item.consecutive_failures), quiet, _share(item.undated_share),
+            _share(item.duplicate_share)]
+
+
+def _flag_reason(item: SourceHealth) -> str:
+    if item.status == "failing":
+        return f"{item.consecutive_failures} failed crawls in a row"
+    if item.days_since_new is None:
+        return "no item archived yet"
+    usual = f", usually every {item.usual_gap_days:.1f} days" if item.usual_gap_days is not None else ""
+    return f"no new item for {item.days_since_new:.1f} days{usual}"
 
 
 def print_runs(runs: Sequence[RunInfo], as_json: bool, console: Console | None = None) -> None:

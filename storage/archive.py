@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -221,6 +221,64 @@ class Archive:
             )
 
 
+    # -- reads for the scheduler: runs and per-source health figures ---------------------------
+
+    def list_runs(
+        self, source_id: int | None = None, *, after_id: int = 0, status: str | None = None
+    ) -> list[RunInfo]:
+        """Crawl runs in id order: of one source (or all), with an id above `after_id`, in one status."""
+        with self.session() as session:
+            stmt = select(CrawlRun).where(CrawlRun.id > after_id).order_by(CrawlRun.id)
+            if source_id is not None:
+                stmt = stmt.where(CrawlRun.source_id == source_id)
+            if status is not None:
+                stmt = stmt.where(CrawlRun.status == status)
+            return [_run_info(run) for run in session.scalars(stmt)]
+
+    def last_run_id(self) -> int:
+        with self.session() as session:
+            return int(session.scalar(select(func.max(CrawlRun.id))) or 0)
+
+    def source_health_figures(self, rate_window_days: float = 60.0) -> dict[str, dict[str, Any]]:
+        """Per source name: last success, consecutive failures, item counts and publication cadence.
+
+        Keys: last_success_at, consecutive_failures, runs (recent, at most 50), items, undated,
+        duplicates, last_new_at (when the newest non-seed item was first archived), and over dated
+        items published within `rate_window_days`: dated_recent, first_published_recent,
+        last_published_recent.
+        """
+        since = utcnow() - timedelta(days=rate_window_days)
+        with self.session() as session:
+            rows = session.execute(select(Source.id, Source.name)).all()
+            names: dict[int | None, str] = {row.id: row.name for row in rows}
+            figures = {name: _empty_health() for name in names.values()}
+            for source_id, name in names.items():
+                statuses = list(session.scalars(
+                    select(CrawlRun.status).where(CrawlRun.source_id == source_id)
+                    .order_by(CrawlRun.id.desc()).limit(_RECENT_RUNS)
+                ))
+                figures[name].update(runs=len(statuses), consecutive_failures=_leading_failures(statuses))
+            successes = select(CrawlRun.source_id, func.max(CrawlRun.finished_at)).where(
+                CrawlRun.status == "finished").group_by(CrawlRun.source_id)
+            for source_id, when in session.execute(successes):
+                figures[names[source_id]]["last_success_at"] = _aware(when)
+            own = (Item.source_id.is_not(None), Item.is_seed.is_(False))
+            counts = select(
+                Item.source_id, func.count(), func.count(Item.published_at), func.count(Item.duplicate_of_id),
+                func.max(Item.first_seen_at),
+            ).where(*own).group_by(Item.source_id)
+            for source_id, total, dated, duplicates, last_new in session.execute(counts):
+                figures[names[source_id]].update(items=total, undated=total - dated, duplicates=duplicates,
+                                                 last_new_at=_aware(last_new))
+            recent = select(
+                Item.source_id, func.count(), func.min(Item.published_at), func.max(Item.published_at),
+            ).where(*own, Item.published_at >= since).group_by(Item.source_id)
+            for source_id, dated, first, last in session.execute(recent):
+                figures[names[source_id]].update(dated_recent=dated, first_published_recent=_aware(first),
+                                                 last_published_recent=_aware(last))
+            return figures
+
+
 def _source_info(source: Source, items: int = 0, last_run: CrawlRun | None = None) -> SourceInfo:
     return SourceInfo(
         id=source.id,
@@ -233,3 +291,36 @@ def _source_info(source: Source, items: int = 0, last_run: CrawlRun | None = Non
         last_run_status=last_run.status if last_run else None,
         last_run_at=last_run.started_at if last_run else None,
     )
+
+
+_RECENT_RUNS = 50
+
+
+def _run_info(run: CrawlRun) -> RunInfo:
+    return RunInfo(run.id, run.source.name, run.status, run.started_at, run.finished_at, dict(run.counters), run.error)
+
+
+def _empty_health() -> dict[str, Any]:
+    return {"last_success_at": None, "consecutive_failures": 0, "runs": 0, "items": 0, "undated": 0,
+            "duplicates": 0, "last_new_at": None, "dated_recent": 0, "first_published_recent": None,
+            "last_published_recent": None}
+
+
+def _leading_failures(statuses: list[str]) -> int:
+    """Failed runs since the last finished one (newest first; running and interrupted runs skipped)."""
+    failures = 0
+    for status in statuses:
+        if status == "finished":
+            break
+        failures += status == "failed"
+    return failures
+
+
+def _aware(value: Any) -> datetime | None:
+    """Aggregates (max, min) skip UTCDateTime's result processing: naive UTC or text on SQLite."""
+    if value is None:
+        return None
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(when, datetime):
+        raise TypeError(f"not a time: {value!r}")
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
