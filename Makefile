@@ -25,6 +25,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/extraction_settings.py
+	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/dedup.py
+	$(BIN)/python bench/scheduler_cycles.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
