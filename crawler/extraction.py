@@ -1,8 +1,8 @@
 """What newswatch keeps of a page: the main text (trafilatura) and the metadata around it.
 
-trafilatura setting chosen by measurement (bench/extraction_settings.py, BENCHMARKS.md):
-`include_comments=False` scored best on the WCXB article pages; `favor_recall` is the fallback
-when that returns nothing, since an empty text loses the item.
+trafilatura setting chosen by measurement (bench/extraction_settings.py, bench/extraction.py,
+BENCHMARKS.md): `include_comments=False`; when that gives a short text, `favor_recall` too,
+keeping the longer.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from crawler.language import detect_language
 
 logger = logging.getLogger(__name__)
 
+# Main texts shorter than this get a second, recall-oriented trafilatura pass.
+RECALL_RETRY_CHARS = 3000
+_TIMESTAMP_LINE = re.compile(r"^[\d\s/:.,|\-]+$")
 # Page classification thresholds, chosen on the WCXB article/listing/collection pages
 # (bench/extraction.py, BENCHMARKS.md). Lengths are in characters; CJK text counts triple.
 LONG_PARAGRAPH = 150
@@ -90,9 +93,16 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
 
 
 def _main_text(html: str, url: str) -> str:
-    text = trafilatura.extract(html, url=url, output_format="txt", include_comments=False)
-    if not text:
-        text = trafilatura.extract(html, url=url, output_format="txt", include_comments=False, favor_recall=True)
+    text = trafilatura.extract(html, url=url, output_format="txt", include_comments=False) or ""
+    scale = 3 if _is_cjk(text) else 1
+    if len(text) * scale < RECALL_RETRY_CHARS:
+        # Short results are where trafilatura's precision pass cuts real paragraphs: try the
+        # recall pass too and keep the longer text (measured on WCXB, BENCHMARKS.md), without
+        # the bare timestamps of "latest news" blocks that the recall pass lets in.
+        recall = trafilatura.extract(html, url=url, output_format="txt", include_comments=False, favor_recall=True)
+        recall = "\n".join(line for line in (recall or "").split("\n") if not _TIMESTAMP_LINE.match(line))
+        if len(recall) > len(text):
+            text = recall
     return decode_dnum(text or "").strip()
 
 
