@@ -20,7 +20,7 @@ from replica import ManifestEntry, Replica
 from replica.onecms import OneCmsSite
 from replica.server import default_sites
 
-from .replica_http import Response, fetch
+from .replica_http import Response, articles, fetch
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds" / "corpus"
@@ -51,9 +51,6 @@ def manifest(replica: Replica) -> list[ManifestEntry]:
 def pages(manifest: list[ManifestEntry]) -> dict[str, Response]:
     return {entry.url: fetch(entry.url) for entry in manifest}
 
-
-def articles(entries: list[ManifestEntry]) -> list[ManifestEntry]:
-    return [e for e in entries if e.kind == "article"]
 
 
 def doc(response: Response) -> html.HtmlElement:

@@ -17,7 +17,7 @@ from lxml import etree, html
 from replica import ManifestEntry, Replica
 from replica.aid import AidSite, slugify
 
-from .replica_http import Response, fetch
+from .replica_http import Response, articles, fetch
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "corpus" / "004_e0ba603f9359f841.txt"
@@ -50,9 +50,6 @@ def manifest(replica: Replica) -> list[ManifestEntry]:
 def pages(manifest: list[ManifestEntry]) -> dict[str, Response]:
     return {entry.url: fetch(entry.url) for entry in manifest}
 
-
-def articles(entries: list[ManifestEntry]) -> list[ManifestEntry]:
-    return [e for e in entries if e.kind == "article"]
 
 
 def doc(response: Response) -> html.HtmlElement:

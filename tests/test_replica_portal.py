@@ -17,7 +17,7 @@ from replica import ManifestEntry, Replica
 from replica.onecms import OneCmsSite
 from replica.portal import PortalSite, load_portal_data
 
-from .replica_http import Response, fetch
+from .replica_http import Response, articles, fetch
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds" / "corpus"
@@ -61,9 +61,6 @@ def portal(manifest: list[ManifestEntry]) -> list[ManifestEntry]:
 def pages(portal: list[ManifestEntry]) -> dict[str, Response]:
     return {entry.url: fetch(entry.url) for entry in portal}
 
-
-def articles(entries: list[ManifestEntry]) -> list[ManifestEntry]:
-    return [e for e in entries if e.kind == "article"]
 
 
 def tree_of(response: Response) -> html.HtmlElement:

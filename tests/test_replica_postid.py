@@ -15,7 +15,7 @@ from lxml import etree, html
 from replica import ManifestEntry, Replica
 from replica.postid import PostIdSite
 
-from .replica_http import Response, fetch
+from .replica_http import Response, articles, fetch
 
 VN = timezone(timedelta(hours=7))
 KEYS = ("sggp", "sggp-en")
@@ -54,9 +54,6 @@ def manifest(replica: Replica) -> list[ManifestEntry]:
 def pages(manifest: list[ManifestEntry]) -> dict[str, Response]:
     return {entry.url: fetch(entry.url) for entry in manifest}
 
-
-def articles(entries: list[ManifestEntry], site: str | None = None) -> list[ManifestEntry]:
-    return [e for e in entries if e.kind == "article" and site in (None, e.site)]
 
 
 def doc(response: Response) -> html.HtmlElement:
