@@ -1,1 +1,4 @@
-"""Conference detection, event records and notification channels. Not built yet."""
+"""Conference detection, event records, watch rules, notification channels and the delivery outbox.
+
+alerts never fetches pages: it reads archived items and writes events and deliveries through the archive.
+"""
