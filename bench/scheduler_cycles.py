@@ -58,7 +58,7 @@ def bench_process(db: str, site: str, cycles: int) -> dict[str, Any]:
 
     archive = Archive.open(db)
     source = archive.get_source(site)
-    command = (sys.executable, "-m", "newswatch", "--db", db, "crawl", "--json", "--source")
+    command = (sys.executable, "-m", "newswatch", "--db", db, "crawl", "--json", "--no-alerts", "--source")
     env = {"NEWSWATCH_CRAWL_AUTOTHROTTLE": "false"}
     times, rss = [], []
     registry = ChildRegistry()

@@ -5,16 +5,26 @@ Every CLI command is one call on `Newswatch`; the logic lives in the packages.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from alerts.channels import Channel, build_channel
+from alerts.delivery import DeliveryReport, RetryPolicy
+from alerts.detect import ConferenceDetector
+from alerts.errors import AlertsError
+from alerts.model import AlertMessage
+from alerts.rules import DEFAULT_RULES
+from alerts.service import AlertOptions, AlertService, DetectionReport
+from alerts.vocabulary import load_vocabulary
 from crawler.errors import ExtractionError
 from crawler.extraction import decode_html, extract_page
 from crawler.probe import normalize_home_url, probe_home_page
@@ -25,6 +35,7 @@ from newswatch.seeds import SeedLoadReport, load_seeds
 from scheduler import Progress, SchedulerError, SchedulerOptions, SourceHealth, assess_all, run_scheduler, settings_env
 from storage import Archive, SourceExistsError
 from storage.dedup import explain_item
+from storage.events import DeliveryRow, EventInfo, deliveries, load_events
 from storage.records import RunInfo, SourceInfo
 
 logger = logging.getLogger(__name__)
@@ -33,8 +44,15 @@ _SOURCE_KEYS = frozenset({"name", "url", "interval", "note"})
 
 
 @dataclass(frozen=True)
+class AlertsReport:
+    detection: DetectionReport
+    delivery: DeliveryReport | None
+
+
+@dataclass(frozen=True)
 class CrawlReport:
     runs: list[RunInfo]
+    alerts: AlertsReport | None = None
 
     @property
     def failed(self) -> list[RunInfo]:
@@ -54,6 +72,7 @@ class Newswatch:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._archive: Archive | None = None
+        self._alerts: AlertService | None = None
 
     @property
     def archive(self) -> Archive:
@@ -65,6 +84,7 @@ class Newswatch:
         if self._archive is not None:
             self._archive.close()
             self._archive = None
+        self._alerts = None
 
     def __enter__(self) -> Newswatch:
         return self
@@ -123,8 +143,9 @@ class Newswatch:
             full_fetch_every=crawl.full_fetch_every,
         )
 
-    def crawl(self, names: Iterable[str] = ()) -> CrawlReport:
-        """One crawl cycle of the named sources (all enabled ones when none is named)."""
+    def crawl(self, names: Iterable[str] = (), alerts: bool = True) -> CrawlReport:
+        """One crawl cycle of the named sources (all enabled ones when none is named), then the alerts
+        cycle (detection and delivery) unless `alerts` is off or alerts are disabled."""
         wanted = list(names)
         sources = [self.archive.get_source(name) for name in wanted] or [
             source for source in self.archive.list_sources() if source.enabled
@@ -133,7 +154,9 @@ class Newswatch:
             raise ConfigError("no sources to crawl: add one with 'newswatch sources add URL'")
         targets = [CrawlTarget.from_archive(self.archive, source) for source in sources]
         run_ids = run_crawl(targets, self.crawl_options())
-        return CrawlReport([self.archive.get_run(run_id) for run_id in run_ids])
+        runs = [self.archive.get_run(run_id) for run_id in run_ids]
+        report = self.process_alerts() if alerts and self.settings.alerts.enabled else None
+        return CrawlReport(runs, report)
 
     def load_seeds(self) -> SeedLoadReport:
         return load_seeds(self.archive, self.settings.seeds_path / "corpus", self.settings.tz)
@@ -150,7 +173,9 @@ class Newswatch:
             raise ConfigError(f"interval floor {floor}s is above the interval ceiling {ceiling}s")
         options = SchedulerOptions(
             archive_url=self.settings.db,
-            crawl_command=(sys.executable, "-m", "newswatch", "--db", self.settings.db, "crawl", "--json", "--source"),
+            crawl_command=(sys.executable, "-m", "newswatch", "--db", self.settings.db, "crawl", "--json",
+                           "--no-alerts", "--source"),
+            after_cycle=self._alerts_after_cycle if self.settings.alerts.enabled else None,
             child_env=settings_env(self.settings), interval_floor_s=floor, interval_ceiling_s=ceiling,
             error_backoff_max_s=sched.seconds("error_backoff_max") or 6 * 3600, jitter_s=sched.jitter_s,
             misfire_grace_s=sched.seconds("misfire_grace") or 15 * 60,
@@ -165,6 +190,67 @@ class Newswatch:
     def source_health(self) -> dict[str, SourceHealth]:
         """Per source: last success, failures in a row, quiet days against its usual rhythm, shares."""
         return assess_all(self.archive.source_health_figures())
+
+    # -- alerts --------------------------------------------------------------------------------
+
+    def channels(self) -> dict[str, Channel]:
+        try:
+            return {name: build_channel(spec) for name, spec in self.settings.alerts.channels}
+        except AlertsError as exc:
+            raise ConfigError(f"alerts.channels: {exc}") from exc
+
+    @property
+    def alerts(self) -> AlertService:
+        """The alerts cycle with the configured vocabulary, rules and channels (built on first use)."""
+        if self._alerts is None:
+            cfg = self.settings.alerts
+            try:
+                vocabulary = load_vocabulary([Path(cfg.vocabulary_dir)] if cfg.vocabulary_dir else [])
+            except AlertsError as exc:
+                raise ConfigError(str(exc)) from exc
+            retry = RetryPolicy(base_delay=timedelta(seconds=cfg.retry_base_s),
+                                max_delay=timedelta(seconds=max(parse_interval(cfg.retry_max), cfg.retry_base_s)),
+                                max_attempts=cfg.max_attempts or None)
+            options = AlertOptions(rules=cfg.watch or DEFAULT_RULES, retry=retry,
+                                   max_age_s=parse_interval(cfg.max_age) if cfg.max_age else None)
+            self._alerts = AlertService(self.archive, ConferenceDetector(vocabulary), options, self.channels())
+        return self._alerts
+
+    def process_alerts(self) -> AlertsReport:
+        """Detect conferences in items not read yet, queue their alerts, deliver what is due."""
+        detection, delivery = self.alerts.cycle()
+        return AlertsReport(detection, delivery)
+
+    def _alerts_after_cycle(self) -> dict[str, Any]:
+        report = self.process_alerts()
+        figures: dict[str, Any] = dataclasses.asdict(report.detection)
+        if report.delivery is not None:
+            figures.update(sent=report.delivery.sent, failed=report.delivery.failed)
+        return figures
+
+    def list_alerts(self, limit: int | None = None, include_all: bool = False) -> list[EventInfo]:
+        """Alerted events (or every detected event), newest first, with their reports."""
+        with self.archive.session() as session:
+            return load_events(session, alerted_only=not include_all, limit=limit)
+
+    def deliveries(self, event_ids: Iterable[int] | None = None) -> list[DeliveryRow]:
+        with self.archive.session() as session:
+            return deliveries(session, list(event_ids) if event_ids is not None else None)
+
+    def retry_alerts(self, channel: str | None = None) -> tuple[int, DeliveryReport]:
+        if channel is not None and channel not in dict(self.settings.alerts.channels):
+            raise ConfigError(f"no channel named {channel!r} in alerts.channels")
+        return self.alerts.retry(channel)
+
+    def test_channel(self, name: str) -> str:
+        """Send a test alert through a configured channel (by name) or a channel URL; its display name."""
+        spec = dict(self.settings.alerts.channels).get(name, name)
+        try:
+            channel = build_channel(spec)
+            channel.send(test_message(name))
+        except AlertsError as exc:
+            raise NewswatchError(str(exc)) from exc
+        return channel.name
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -215,6 +301,14 @@ def read_sources_file(path: Path) -> list[dict[str, Any]]:
         if unknown or "url" not in entry or "name" not in entry:
             raise ConfigError(f"{path}: source #{number} needs name and url (unknown keys: {sorted(unknown)})")
     return list(entries)
+
+
+def test_message(channel: str) -> AlertMessage:
+    now = datetime.now(UTC)
+    return AlertMessage(
+        event_id=0, idempotency_key=f"test-{now:%Y%m%dT%H%M%S}", title="newswatch test alert", source="newswatch",
+        link="https://example.invalid/newswatch-test", event_type="conference", event_date=now.date(),
+        place=None, organizer=None, why=f"'newswatch alerts test {channel}'", detected_at=now)
 
 
 def make_app(settings: Settings) -> Newswatch:

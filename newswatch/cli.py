@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from alerts.errors import AlertsError
 from crawler.errors import CrawlerError
 from newswatch import report
 from newswatch.app import Newswatch, make_app
@@ -28,7 +29,7 @@ class NewswatchGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (NewswatchError, StorageError, CrawlerError) as exc:
+        except (NewswatchError, StorageError, CrawlerError, AlertsError) as exc:
             raise click.ClickException(str(exc)) from exc
 
 
@@ -113,11 +114,14 @@ def sources_import(ctx: click.Context, file: Path | None) -> None:
 @cli.command()
 @click.option("--source", "names", multiple=True, help="Crawl only this source (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per crawl run per line.")
+@click.option("--no-alerts", is_flag=True, help="Do not run conference detection and alert delivery afterwards.")
 @click.pass_context
-def crawl(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
-    """Run one crawl cycle of every source (or the named ones) and print a summary."""
-    result = _app(ctx).crawl(names)
+def crawl(ctx: click.Context, names: tuple[str, ...], as_json: bool, no_alerts: bool) -> None:
+    """Run one crawl cycle of every source (or the named ones), then the alerts cycle; print a summary."""
+    result = _app(ctx).crawl(names, alerts=not no_alerts)
     report.print_runs(result.runs, as_json)
+    if result.alerts is not None:
+        report.print_alerts_cycle(result.alerts, as_json)
     if result.failed:
         raise click.ClickException(
             "crawl failed for " + ", ".join(f"{run.source} ({run.error})" for run in result.failed)
@@ -179,6 +183,43 @@ def extract(ctx: click.Context, files: tuple[Path, ...], jsonl: bool, url: str |
         failed += "error" in row
     if failed:
         raise click.ClickException(f"{failed} of {len(files)} files could not be extracted")
+
+
+@cli.group(cls=NewswatchGroup)
+def alerts() -> None:
+    """Alerts on newly reported conferences: list them, retry deliveries, test a channel."""
+
+
+@alerts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per alerted event per line.")
+@click.option("--all", "include_all", is_flag=True, help="Every detected event, also those that did not alert.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many events (newest first).")
+@click.pass_context
+def alerts_list(ctx: click.Context, as_json: bool, include_all: bool, limit: int | None) -> None:
+    """List alerted events, newest first, with their editions, why they alerted and their deliveries."""
+    app = _app(ctx)
+    events = app.list_alerts(limit, include_all)
+    report.print_events(events, app.deliveries([e.id for e in events]), as_json, app.settings.tz)
+
+
+@alerts.command("retry")
+@click.option("--channel", help="Only this channel (a name from alerts.channels).")
+@click.pass_context
+def alerts_retry(ctx: click.Context, channel: str | None) -> None:
+    """Deliver again every alert not delivered yet, also those given up, now."""
+    count, delivery = _app(ctx).retry_alerts(channel)
+    click.echo(f"{count} deliveries due; sent {delivery.sent}, failed {delivery.failed}")
+    if delivery.failed:
+        raise click.ClickException(f"{delivery.failed} deliveries failed again (see 'newswatch alerts list')")
+
+
+@alerts.command("test")
+@click.argument("channel")
+@click.pass_context
+def alerts_test(ctx: click.Context, channel: str) -> None:
+    """Send a test alert through CHANNEL: a name from alerts.channels, or a channel URL."""
+    shown = _app(ctx).test_channel(channel)
+    click.echo(f"test alert sent to {shown}")
 
 
 @cli.group(cls=NewswatchGroup)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from alerts.errors import AlertsError
+from alerts.rules import WatchRule
 from newswatch.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "newswatch.toml"
@@ -109,6 +111,77 @@ class SchedulerConfig:
         return _optional_interval(name, str(getattr(self, name)))
 
 
+def _string_list(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part for part in value.replace(",", " ").split() if part)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
+
+
+def _channels(value: Any, key: str) -> tuple[tuple[str, str], ...]:
+    """`[alerts.channels]` name = "apprise URL" (or, from the environment, "name=URL name=URL")."""
+    if isinstance(value, str):
+        pairs = [part.partition("=") for part in value.split()]
+        value = {name: url for name, sep, url in pairs if sep} if all(sep for _, sep, _ in pairs) else None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                 for k, v in value.items()):
+        raise ConfigError(f"{key}: expected a table of channel name = URL (e.g. email = \"mailto://...\")")
+    return tuple((name, url.strip()) for name, url in value.items())
+
+
+def _watch_rules(value: Any, key: str) -> tuple[WatchRule, ...]:
+    """`[[alerts.watch]]` tables: name, types, provinces, organizers, keywords, languages."""
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ConfigError(f"{key}: expected [[alerts.watch]] tables (it cannot be set from the environment)")
+    known = {f.name for f in fields(WatchRule)}
+    rules = []
+    for number, table in enumerate(value, start=1):
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ConfigError(f"{key} #{number}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        values: dict[str, Any] = {k: (str(v) if k == "name" else _string_list(v, f"{key} #{number}.{k}"))
+                                  for k, v in table.items()}
+        try:
+            rules.append(WatchRule(**values))
+        except AlertsError as exc:
+            raise ConfigError(f"{key} #{number}: {exc}") from exc
+    return tuple(rules)
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """Conference alerts: watch rules, channels (Apprise URLs, "console", "atom:///path.xml"), retries."""
+
+    enabled: bool = True               # detect and deliver after each crawl
+    vocabulary_dir: str = ""           # extra vocabulary files that extend or override the shipped ones
+    max_age: str = ""                  # reports published longer before they are found do not alert
+    retry_base_s: float = 60.0         # first retry of a failed delivery after this long, then doubling
+    retry_max: str = "6h"              # longest wait between two attempts
+    max_attempts: int = 0              # 0: keep retrying until the channel recovers
+    channels: tuple[tuple[str, str], ...] = ()
+    watch: tuple[WatchRule, ...] = ()  # empty: every conference
+
+    def __post_init__(self) -> None:
+        for name in ("max_age", "retry_max"):
+            if getattr(self, name):
+                parse_interval(getattr(self, name))
+        if self.retry_base_s <= 0 or self.max_attempts < 0:
+            raise ConfigError("alerts.retry_base_s must be positive and alerts.max_attempts not negative")
+        names = [name for name, _ in self.channels]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"alerts.channels: a channel name is used twice in {names}")
+
+    @staticmethod
+    def coerce_setting(key: str, value: Any, where: str) -> Any:
+        """The structured settings; None for the plain ones."""
+        if key == "channels":
+            return _channels(value, f"{where}.channels")
+        if key == "watch":
+            return _watch_rules(value, f"{where}.watch")
+        return None
+
+
 @dataclass(frozen=True)
 class Settings:
     db: str = "sqlite:///newswatch.db"
@@ -118,6 +191,7 @@ class Settings:
     log_level: str = "WARNING"
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     def __post_init__(self) -> None:
         try:
@@ -171,7 +245,11 @@ def _merge(base: Any, values: Mapping[str, Any], where: str) -> Any:
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
         current = getattr(base, key)
-        if dataclasses.is_dataclass(current):
+        custom = getattr(base, "coerce_setting", None)
+        structured = custom(key, value, where) if custom is not None else None
+        if structured is not None:
+            changes[key] = structured
+        elif dataclasses.is_dataclass(current):
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{where}: {key} must be a table")
             changes[key] = _merge(current, value, f"{where}.{key}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from scheduler.health import SourceHealth
+from storage.events import DeliveryRow, EventInfo
 from storage.records import RunInfo, SourceInfo
 
 # Counters shown as columns of the crawl summary; all counters are in --json.
@@ -131,3 +132,50 @@ def print_runs(runs: Sequence[RunInfo], as_json: bool, console: Console | None =
         if errors:
             details = ", ".join(f"{k.removeprefix('errors/')}={v}" for k, v in sorted(errors.items()))
             console.print(f"{run.source}: {details}")
+
+
+def print_alerts_cycle(alerts: Any, as_json: bool, console: Console | None = None) -> None:
+    """The alerts line of a crawl summary (`AlertsReport` from the application)."""
+    detection, delivery = alerts.detection, alerts.delivery
+    figures = dataclasses.asdict(detection)
+    if delivery is not None:
+        figures.update(sent=delivery.sent, failed=delivery.failed, given_up=delivery.given_up)
+    if as_json:
+        print(json.dumps({"alerts": figures}, ensure_ascii=False))
+        return
+    (console or make_console()).print(
+        f"alerts: {detection.read} items read, {detection.detected} reports of events, {detection.events} new "
+        f"events, {detection.alerted} alerted; deliveries sent {figures.get('sent', 0)}, "
+        f"failed {figures.get('failed', 0)}", highlight=False)
+
+
+def event_json(event: EventInfo, rows: Sequence[DeliveryRow], tz: tzinfo) -> dict[str, Any]:
+    return {
+        "id": event.id, "type": event.type, "date": event.event_date.isoformat() if event.event_date else None,
+        "place": event.place, "province": event.province, "organizer": event.organizer, "topic": event.topic,
+        "title": event.title, "link": event.first_url, "alerted": event.alerted, "why": event.alert_reason,
+        "detected_at": event.created_at.astimezone(tz).isoformat(),
+        "officials": event.details.get("officials", []), "matched": event.details.get("matched", []),
+        "editions": [{"url": r.url, "source": r.source, "language": r.language, "title": r.title,
+                      "relation": r.relation, "evidence": r.evidence} for r in event.reports],
+        "deliveries": [{"channel": d.channel, "status": d.status, "attempts": d.attempts, "error": d.last_error,
+                        "sent_at": d.sent_at.isoformat() if d.sent_at else None} for d in rows],
+    }
+
+
+def print_events(events: Sequence[EventInfo], rows: Sequence[DeliveryRow], as_json: bool, tz: tzinfo,
+                 console: Console | None = None) -> None:
+    by_event: dict[int, list[DeliveryRow]] = {}
+    for row in rows:
+        by_event.setdefault(row.event_id, []).append(row)
+    if as_json:
+        for event in events:
+            print(json.dumps(event_json(event, by_event.get(event.id, []), tz), ensure_ascii=False))
+        return
+    table = Table("date", "type", "place", "organizer", "title", "editions", "delivered", "why")
+    for event in events:
+        sent = sum(d.status == "sent" for d in by_event.get(event.id, []))
+        table.add_row(event.event_date.isoformat() if event.event_date else "?", event.type.replace("_", " "),
+                      event.place or event.province or "", event.organizer or "", event.title or "",
+                      str(len(event.reports)), f"{sent}/{len(by_event.get(event.id, []))}", event.alert_reason or "")
+    (console or make_console()).print(table)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -26,6 +26,8 @@ class SchedulerOptions:
     wait_for_lock: bool = False
     lock_poll_s: float = 5.0
     reconcile_every_s: float = 5.0           # how often the source list is compared with the jobs
+    # Runs in the scheduler after every crawl (detection and alert delivery); returns figures to report.
+    after_cycle: Callable[[], Mapping[str, Any]] | None = None
 
 
 def settings_env(settings: Any, prefix: str = "NEWSWATCH_") -> dict[str, str]:
@@ -36,6 +38,10 @@ def settings_env(settings: Any, prefix: str = "NEWSWATCH_") -> dict[str, str]:
         key = f"{prefix}{item.name.upper()}"
         if is_dataclass(value):
             env.update(settings_env(value, f"{key}_"))
+        elif isinstance(value, tuple | list | dict):
+            # Structured settings (alert channels, watch rules) stay with the parent: a crawl child
+            # does not deliver alerts.
+            continue
         elif isinstance(value, bool):
             env[key] = "true" if value else "false"
         else:

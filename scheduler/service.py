@@ -85,6 +85,7 @@ class Service:
         self.children = ChildRegistry()
         self._active = 0
         self._active_lock = threading.Lock()
+        self._after_lock = threading.Lock()
         self.scheduler = _Scheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=archive.engine, tablename=JOB_TABLE)},
             executors={"default": ThreadPoolExecutor(options.max_parallel)},
@@ -165,6 +166,7 @@ class Service:
         if self.children.stopping.is_set():
             self._report(outcome, None, None)
             return
+        self._after_cycle()
         job = self.scheduler.get_job(job_id(name))
         if job is None:
             self._report(outcome, None, None)
@@ -175,6 +177,20 @@ class Service:
         interval = next_interval(current, self.bounds(source.interval_seconds), figures, failures)
         next_run = self._set_interval(job, interval, source.interval_seconds, failures)
         self._report(outcome, interval, next_run)
+
+    def _after_cycle(self) -> None:
+        hook = self.options.after_cycle
+        if hook is None:
+            return
+        # One at a time: crawls of several sources finish in parallel threads.
+        with self._after_lock:
+            try:
+                figures = hook()
+            except Exception as exc:  # a failing hook must not stop the scheduler
+                logger.exception("after-crawl step failed")
+                self.progress.emit("alerts_failed", error=str(exc))
+                return
+        self.progress.emit("alerts", **figures)
 
     def _report(self, outcome: CycleOutcome, interval: int | None, next_run: datetime | None) -> None:
         figures = CycleFigures.from_counters(outcome.counters)

@@ -6,13 +6,14 @@ and PostgreSQL give back the same aware datetimes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -101,6 +102,9 @@ class Item(Base):
     images: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Links to the original of a republished story (the portal's "Source"), for dedup.
     source_links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The item's dedup anchors (one `kind:value` a line), kept so verifying a candidate runs no regexes;
+    # NULL on rows archived before they were kept: those are recomputed from the text.
+    dedup_anchors: Mapped[str | None] = mapped_column(Text)
     is_seed: Mapped[bool] = mapped_column(Boolean, default=False)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
     duplicate_kind: Mapped[str | None] = mapped_column(String(16))
@@ -182,3 +186,74 @@ class DedupKey(Base):
     day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True,
                                          autoincrement=False)
+
+
+class Event(Base):
+    """A reported conference (or other event): one row however many editions report it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    event_date: Mapped[date | None] = mapped_column(Date, index=True)
+    province: Mapped[str | None] = mapped_column(String(100))
+    place: Mapped[str | None] = mapped_column(String(500))
+    organizer: Mapped[str | None] = mapped_column(Text)
+    # The organizer folded to ASCII lower case, so follow-ups in one language attach by it.
+    organizer_key: Mapped[str | None] = mapped_column(String(500))
+    topic: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    first_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    # Officials, matched words and the detection rule of the first report.
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Why it alerted (the watch rule and the words), or why not; None until rules were applied.
+    alert_reason: Mapped[str | None] = mapped_column(Text)
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventReport(Base):
+    """An archived item that reports an event, and how it was tied to it."""
+
+    __tablename__ = "event_reports"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    relation: Mapped[str] = mapped_column(String(16))  # first | duplicate | same_event
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attached_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertCheck(Base):
+    """Which version of an item conference detection has read, so every item is read once."""
+
+    __tablename__ = "alert_checks"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+    detected: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertDelivery(Base):
+    """The outbox: one row per event and channel, delivered at least once, retried with backoff."""
+
+    __tablename__ = "alert_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | gave_up
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+Index("uq_alert_outbox_event_channel", AlertDelivery.event_id, AlertDelivery.channel, unique=True)
+Index("ix_alert_outbox_due", AlertDelivery.status, AlertDelivery.next_attempt_at)
+Index("ix_events_match", Event.event_date, Event.province, Event.type)

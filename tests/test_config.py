@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,31 @@ def test_intervals(text: str, seconds: int) -> None:
 def test_bad_intervals(text: str) -> None:
     with pytest.raises(ConfigError):
         parse_interval(text)
+
+
+def test_alerts_channels_and_watch_rules(tmp_path: Path) -> None:
+    path = tmp_path / "newswatch.toml"
+    path.write_text('[alerts]\nmax_age = "7d"\n[alerts.channels]\nhook = "json://127.0.0.1:9/x"\nscreen = "console"\n'
+                    '[[alerts.watch]]\nname = "nghe an"\ntypes = ["conference", "congress"]\nprovinces = ["Nghệ An"]\n',
+                    encoding="utf-8")
+    settings = load_settings(path, {})
+    assert settings.alerts.channels == (("hook", "json://127.0.0.1:9/x"), ("screen", "console"))
+    (rule,) = settings.alerts.watch
+    assert (rule.name, rule.types, rule.provinces) == ("nghe an", ("conference", "congress"), ("Nghệ An",))
+    from_env = load_settings(path, {"NEWSWATCH_ALERTS_CHANNELS": "mail=mailto://a@b.test screen=console"})
+    assert from_env.alerts.channels == (("mail", "mailto://a@b.test"), ("screen", "console"))
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ('[alerts]\nchannels = "no-equals-sign"', "alerts.channels: expected a table"),
+    ("[alerts.channels]\nhook = 3", "alerts.channels: expected a table"),
+    ('[[alerts.watch]]\nname = "x"\ntype = ["conference"]', "unknown setting 'type'"),
+    ('[[alerts.watch]]\nname = "x"\ntypes = ["party"]', "unknown event types ['party']"),
+    ('[[alerts.watch]]\nname = "x"\nprovinces = "Nghệ An"\nkeywords = 3', "expected a list of strings"),
+    ('[alerts]\nmax_age = "soon"', "invalid interval 'soon'"),
+])
+def test_bad_alerts_config_is_one_clear_error(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "newswatch.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(path, {})

@@ -73,7 +73,7 @@ def _export(db: str) -> dict[str, dict[str, Any]]:
 
 def _crawl(db: str, env: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
     result = newswatch(db, "crawl", "--json", env=env)
-    runs = [json.loads(line) for line in result.stdout.splitlines()]
+    runs = [row for row in map(json.loads, result.stdout.splitlines()) if "source" in row]
     assert all(run["status"] == "finished" for run in runs), runs
     return {run["source"]: run["counters"] for run in runs}
 
