@@ -6,11 +6,10 @@ Every CLI command is one call on `Newswatch`; the logic lives in the packages.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import sys
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,12 +30,14 @@ from crawler.probe import normalize_home_url, probe_home_page
 from crawler.runner import CrawlOptions, CrawlTarget, run_crawl
 from newswatch.config import Settings, parse_interval
 from newswatch.errors import ConfigError, NewswatchError
+from newswatch.exporting import write_rows
 from newswatch.seeds import SeedLoadReport, load_seeds
 from scheduler import Progress, SchedulerError, SchedulerOptions, SourceHealth, assess_all, run_scheduler, settings_env
 from storage import Archive, SourceExistsError
 from storage.dedup import explain_item
 from storage.events import DeliveryRow, EventInfo, deliveries, load_events
 from storage.records import RunInfo, SourceInfo
+from storage.transfer import ImportReport
 
 logger = logging.getLogger(__name__)
 
@@ -255,11 +256,20 @@ class Newswatch:
     # -- reading -------------------------------------------------------------------------------
 
     def export_jsonl(self, out: TextIO) -> int:
-        count = 0
-        for row in self.archive.iter_export(self.settings.tz):
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count += 1
-        return count
+        return self.export(out, "jsonl")
+
+    def export(self, out: TextIO, fmt: str = "jsonl", progress: Callable[[int], None] | None = None) -> int:
+        """Every archived item, oldest first, as `jsonl` (the export contract) or `csv`."""
+        if fmt not in ("jsonl", "csv"):
+            raise ConfigError(f"unknown export format {fmt!r} (jsonl, csv)")
+        return write_rows(self.archive.iter_export(self.settings.tz), out, fmt, progress)
+
+    def import_jsonl(self, lines: Iterable[str], progress: Callable[[int], None] | None = None) -> ImportReport:
+        """Read a JSONL export back: items, duplicate links, events and alerted flags as exported."""
+        return self.archive.import_jsonl(lines, progress)
+
+    def count_items(self) -> int:
+        return self.archive.count_items()
 
     def explain(self, url: str) -> dict[str, Any]:
         """The dedup decision for the archived item at `url` and its evidence (StorageError if absent)."""

@@ -141,14 +141,34 @@ def run(ctx: click.Context, wait: bool, as_json: bool, interval_floor: str | Non
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
+              help="jsonl: one JSON object per item; csv: one row per item, event fields in columns.")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
               help="Write to this file instead of stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
-def export(ctx: click.Context, fmt: str, output: Any) -> None:
-    """Export every archived item, one JSON object per line."""
-    _app(ctx).export_jsonl(output)
+def export(ctx: click.Context, fmt: str, output: Any, quiet: bool) -> None:
+    """Export every archived item (oldest first)."""
+    app = _app(ctx)
+    with report.progress_bar("exporting", app.count_items() if not quiet else None, quiet) as advance:
+        app.export(output, fmt, advance)
+
+
+@cli.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object.")
+@click.pass_context
+def import_(ctx: click.Context, file: Any, quiet: bool, as_json: bool) -> None:
+    """Read a JSONL export (FILE, or - for stdin) back into the archive, links and events included."""
+    with report.progress_bar("importing", None, quiet or as_json) as advance:
+        result = _app(ctx).import_jsonl(file, advance)
+    if as_json:
+        click.echo(json.dumps({"imported": result.imported, "skipped": result.skipped, "links": result.links,
+                               "events": result.events}))
+    elif not quiet:
+        click.echo(f"imported {result.imported} items ({result.skipped} already archived), "
+                   f"{result.links} duplicate links, {result.events} events")
 
 
 @cli.command()
@@ -200,6 +220,14 @@ def alerts_list(ctx: click.Context, as_json: bool, include_all: bool, limit: int
     app = _app(ctx)
     events = app.list_alerts(limit, include_all)
     report.print_events(events, app.deliveries([e.id for e in events]), as_json, app.settings.tz)
+
+
+@alerts.command("run")
+@click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object.")
+@click.pass_context
+def alerts_run(ctx: click.Context, as_json: bool) -> None:
+    """Run the alerts cycle now: detect conferences in items not read yet, queue and deliver alerts."""
+    report.print_alerts_cycle(_app(ctx).process_alerts(), as_json)
 
 
 @alerts.command("retry")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -18,6 +18,7 @@ from storage.errors import ArchiveOpenError, SourceExistsError, SourceNotFoundEr
 from storage.items import iter_export_rows, upsert_item
 from storage.models import CrawlRun, FetchState, Item, Source, utcnow
 from storage.records import FetchInfo, KnownArticle, PageRecord, RunInfo, SourceInfo, UpsertResult
+from storage.transfer import ImportReport, import_rows
 from storage.upsert import upsert_row
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,10 @@ class Archive:
     def iter_export(self, display_tz: tzinfo) -> Iterator[dict[str, Any]]:
         with self.session() as session:
             yield from iter_export_rows(session, display_tz)
+
+    def import_jsonl(self, lines: Iterable[str], progress: Callable[[int], None] | None = None) -> ImportReport:
+        """Read a JSONL export back (see storage/transfer.py); rows whose URL is archived are skipped."""
+        return import_rows(self.session, lines, progress)
 
     def count_items(self, **filters: Any) -> int:
         with self.session() as session:
