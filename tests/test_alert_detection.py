@@ -97,6 +97,27 @@ def test_every_seed_is_detected_with_its_event_date(outcomes: list[tuple[dict[st
         assert record.rule
 
 
+HELD_OUT = Path(__file__).parent / "fixtures" / "alert_heldout.jsonl"
+
+
+def test_held_out_reports_written_after_the_tuning(detector: ConferenceDetector) -> None:
+    """28 reports and non-reports in 7 languages, written apart from the vocabulary's tuning, from other
+    provinces and in other phrasings: the labelled set above is in-sample, this one is not."""
+    rows = [json.loads(line) for line in HELD_OUT.read_text("utf-8").splitlines() if line.strip()]
+    tp = fp = fn = dated = 0
+    for row in rows:
+        report = ReportText(row["url"], row["language"], row["title"], "", row["text"],
+                            datetime.fromisoformat(row["published_at"]))
+        record = detector.detect(report)
+        tp += record is not None and row["is_conference"]
+        fp += record is not None and not row["is_conference"]
+        fn += record is None and row["is_conference"]
+        dated += record is not None and row["is_conference"] and record.date == date.fromisoformat(row["date"])
+    assert len({row["language"] for row in rows}) >= 5
+    assert _f1(tp, fp, fn) >= 0.90, (tp, fp, fn)
+    assert dated >= 0.90 * (tp + fn), (dated, tp + fn)
+
+
 def _resolve(vocabulary: Vocabulary, text: str, language: str | None, published: datetime | None) -> date | None:
     return resolve_event_date(text, language, published, vocabulary)
 
