@@ -3,14 +3,18 @@ MinHash implementations considered.
 
 An archive is filled with N synthetic items (their dedup keys bulk-written with the same row
 count and key kinds a real item files: URL keys, 16 band keys, anchors drawn from a skewed number
-vocabulary, unique image/link/slug/id anchors, over three years of days), then the labelled
-replica items are archived through the normal path, then probes are timed: near-duplicate copies
-of archived items and unseen texts. "check" = the index look-ups and candidate verification inside
-a transaction (`find_match`); "features" = shingling, MinHash and anchors of the new item.
+vocabulary, unique image/link/slug/id anchors, over three years of days; their stored anchors add
+the dates and years a real item carries), then the labelled replica items are archived through the
+normal path, then probes are timed: near-duplicate copies of archived items and unseen texts.
+"check" = the index look-ups and candidate verification inside a transaction (`find_match`);
+"features" = shingling, MinHash and anchors of the new item. The index size counts the
+`dedup_keys` table and the anchors stored on the items (`items.dedup_anchors`).
 
 Usage (from the repository root)::
 
     .venv/bin/python bench/dedup.py [--items 1000000] [--probes 1000] [--db PATH] [--out FILE]
+
+With `--db` naming an archive an earlier run filled, the fill is skipped and only the probes run.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +48,7 @@ from tests.test_dedup import ITEMS, record  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "dedup.json"
 FIRST_DAY = 19000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAYS = 3 * 365
 BATCH = 20_000
 
@@ -53,32 +60,40 @@ def _number_anchor(rng: random.Random) -> str:
 Rows = tuple[list[dict[str, Any]], list[tuple[int, int, int]]]
 
 
-def synthetic_rows(rng: random.Random, first_id: int, count: int) -> Rows:
+def synthetic_rows(rng: random.Random, first_id: int, count: int, stored: random.Random) -> Rows:
+    """`stored` draws the unindexed anchors, so the index rows stay those of earlier runs."""
     items, keys = [], []
     for item_id in range(first_id, first_id + count):
         day = FIRST_DAY + rng.randrange(DAYS)
         url = f"https://synthetic{item_id % 60}.test/tin/{item_id}.html"
+        # Published on the day its anchors are filed under, so a candidate found by them is scored too.
+        published = EPOCH + timedelta(days=day, hours=5)
         items.append({"id": item_id, "url": url, "canonical_url": url, "source": "synthetic", "text": f"s{item_id}",
                       "text_hash": f"{item_id:064x}", "images": [], "source_links": [], "is_seed": False,
-                      "alerted": False, "version": 1})
+                      "alerted": False, "version": 1, "published_at": published})
         keys.append((index_key("url", url), UNDATED, item_id))
         keys.extend((rng.getrandbits(48), UNDATED, item_id) for _ in range(BANDS))
         anchors = {f"img:{item_id}-{n}.jpg" for n in range(rng.randint(0, 3))} | {f"link:{url}", f"uid:{item_id}"}
         anchors |= {_number_anchor(rng) for _ in range(rng.randint(2, 12))}
         keys.extend((index_key("anchor", a), day, item_id) for a in sorted(anchors)[:MAX_INDEXED])
+        # Dates and years are stored with the item, not indexed (a real item has about 1.5 and 1.8).
+        unindexed = {f"year:{stored.randint(2015, 2026)}" for _ in range(stored.randint(0, 3))}
+        unindexed |= {f"date:{stored.randint(1, 12):02d}-{stored.randint(1, 28):02d}"
+                      for _ in range(stored.randint(0, 3))}
+        items[-1]["dedup_anchors"] = "\n".join(sorted(anchors | unindexed))
     return items, keys
 
 
 def fill(archive: Archive, total: int, seed: int = 7) -> float:
     """Bulk-load: keys go to a plain staging table first, then into the index in key order."""
-    rng = random.Random(seed)
+    rng, stored = random.Random(seed), random.Random(seed + 1)
     started = time.perf_counter()
     with archive.engine.connect() as connection:
         connection.execute(text("PRAGMA synchronous=OFF"))
         connection.execute(text("PRAGMA cache_size=-1000000"))
         connection.execute(text("CREATE TEMP TABLE staging (key INTEGER, day INTEGER, item_id INTEGER)"))
         for first in range(1, total + 1, BATCH):
-            items, keys = synthetic_rows(rng, first, min(BATCH, total + 1 - first))
+            items, keys = synthetic_rows(rng, first, min(BATCH, total + 1 - first), stored)
             times = _times()
             connection.execute(insert(Item), [item | times for item in items])
             connection.execute(text("INSERT INTO staging VALUES (:k, :d, :i)"),
@@ -142,13 +157,35 @@ def measure(archive: Archive, records: list[PageRecord]) -> dict[str, Any]:
             "features_ms": {"p50": pct(feature, 50), "p99": pct(feature, 99)}}
 
 
+_ANCHOR_BYTES = ("SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(dedup_anchors AS BLOB))), 0) FROM items "
+                 "WHERE dedup_anchors IS NOT NULL AND source {} 'synthetic'")
+
+
 def index_size(archive: Archive) -> dict[str, Any]:
+    """`dedup_keys` pages (dbstat), and the stored anchors' payload bytes in the items rows, for the
+    whole archive and for the labelled real items alone."""
     with archive.engine.connect() as connection:
         size = connection.execute(text("SELECT SUM(pgsize) FROM dbstat WHERE name = 'dedup_keys'")).scalar() or 0
         rows = connection.execute(text("SELECT COUNT(*) FROM dedup_keys")).scalar() or 0
         items = connection.execute(text("SELECT COUNT(*) FROM items")).scalar() or 1
-    return {"items": items, "rows": rows, "bytes": size, "bytes_per_item": round(size / items, 1),
-            "rows_per_item": round(rows / items, 1)}
+        synthetic, synthetic_bytes = connection.execute(text(_ANCHOR_BYTES.format("="))).one()
+        real, real_bytes = connection.execute(text(_ANCHOR_BYTES.format("!="))).one()
+    keys_per_item = size / items
+    anchors_per_item = (synthetic_bytes + real_bytes) / items
+    return {"items": items, "rows": rows, "bytes": size, "bytes_per_item": round(keys_per_item, 1),
+            "rows_per_item": round(rows / items, 1),
+            "anchors": {"items_with_anchors": synthetic + real, "bytes": synthetic_bytes + real_bytes,
+                        "bytes_per_item": round(anchors_per_item, 1),
+                        "real_items_bytes_per_item": round(real_bytes / max(real, 1), 1)},
+            "total_bytes_per_item": round(keys_per_item + anchors_per_item, 1)}
+
+
+def is_filled(path: Path) -> bool:
+    if not path.exists():
+        return False
+    with sqlite3.connect(path) as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return "items" in tables and connection.execute("SELECT COUNT(*) FROM items").fetchone()[0] > 0
 
 
 def compare_minhash(rng: random.Random) -> dict[str, Any]:
@@ -200,11 +237,12 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(11)
     path = args.db or Path(tempfile.mkdtemp(prefix="nw-dedup-bench-")) / "archive.db"
+    reused = is_filled(path)
     with Archive.open(f"sqlite:///{path}") as archive:
-        fill_s = fill(archive, args.items)
-        records = load_real(archive)
+        fill_s = None if reused else round(fill(archive, args.items), 1)
+        records = [record(item) for item in ITEMS] if reused else load_real(archive)
         checks = measure(archive, probes(records, args.probes, rng))
-        result = {"items": args.items, "fill_s": round(fill_s, 1), "sqlite": checks,
+        result = {"items": args.items, "fill_s": fill_s, "reused_db": reused, "sqlite": checks,
                   "index": index_size(archive), "minhash": compare_minhash(rng)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -54,6 +54,8 @@ def _apply(item: Item, record: PageRecord) -> None:
 def _link_duplicate(session: Session, item: Item, record: PageRecord) -> None:
     """File the item in the dedup index and link it to the canonical item of its group."""
     features = dedup.features_of_record(record, item.first_seen_at)
+    # Kept with the item, so verifying it as a later item's candidate parses instead of re-extracting.
+    item.dedup_anchors = dedup.dump_anchors(features.anchors)
     dedup.lock_keys(session, features, record.text_hash)
     if record.is_seed:
         item.duplicate_of_id, item.duplicate_kind, item.duplicate_score = None, None, None

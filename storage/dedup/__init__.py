@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.dedup.anchors import dump as dump_anchors
 from storage.dedup.explain import ItemNotFoundError, explain_item
 from storage.dedup.features import Features, compute
 from storage.dedup.index import (
@@ -34,6 +35,7 @@ __all__ = [
     "adopt_matches",
     "canonicalize_url",
     "delete_keys",
+    "dump_anchors",
     "explain_item",
     "features_of_record",
     "find_match",

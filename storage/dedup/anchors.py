@@ -163,3 +163,22 @@ def score(a: set[Anchor], b: set[Anchor]) -> AnchorScore:
     value = weak_shared / lighter if lighter >= 4 else 0.0
     ordered = tuple(sorted(shared, key=lambda x: (-x.weight, str(x))))
     return AnchorScore(round(value, 3), ordered, any(x.kind in STRONG for x in shared))
+
+
+def dump(anchors: Iterable[Anchor]) -> str | None:
+    """The anchors as stored on an item, one `kind:value` a line; None (recompute from the text)
+    when a value holds a line break, which an image name or a URL slug could."""
+    lines = sorted(str(a) for a in anchors)
+    if any("\n" in line for line in lines):
+        return None
+    return "\n".join(lines)
+
+
+def load(stored: str) -> set[Anchor]:
+    """The anchors `dump` stored; a kind this version does not weigh is dropped, not guessed."""
+    found = set()
+    for line in stored.split("\n"):
+        kind, _, value = line.partition(":")
+        if kind in WEIGHTS:
+            found.add(Anchor(kind, value))
+    return found

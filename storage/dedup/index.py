@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import Row, Select, bindparam, case, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from storage.dedup import anchors as anchor_mod
+from storage.dedup.anchors import Anchor
 from storage.dedup.features import UNDATED, Features, compute, day_number
-from storage.dedup.shingles import containment, index_key, jaccard, shingles
+from storage.dedup.shingles import index_key, overlap, shingles
 from storage.models import DedupKey, Item
 from storage.upsert import dialect_insert
 
@@ -43,13 +44,23 @@ def item_features(item: Item, with_bands: bool = True) -> Features:
                    item.published_at, item.first_seen_at, with_bands)
 
 
+def _language(language: str | None) -> str | None:
+    return (language or "").split("-")[0].lower() or None
+
+
+def stored_anchors(item: Item) -> set[Anchor]:
+    """The anchors filed with the item at its upsert; rows from before they were stored are recomputed."""
+    if item.dedup_anchors is not None:
+        return anchor_mod.load(item.dedup_anchors)
+    return anchor_mod.extract(item.text, item.url, item.images, item.source_links)
+
+
 def candidate_features(item: Item, kind: str) -> Features:
     """What verifying a candidate needs: its shingles for `near`, its anchors and day otherwise."""
     if kind == "near":
-        return Features((), (item.language or "").split("-")[0].lower() or None, frozenset(shingles(item.text)),
-                        (), frozenset(), 0)
-    found = anchor_mod.extract(item.text, item.url, item.images, item.source_links)
-    return Features((), None, frozenset(), (), frozenset(found), day_number(item.published_at, item.first_seen_at))
+        return Features((), _language(item.language), frozenset(shingles(item.text)), (), frozenset(), 0)
+    return Features((), None, frozenset(), (), frozenset(stored_anchors(item)),
+                    day_number(item.published_at, item.first_seen_at))
 
 
 def write_keys(session: Session, item_id: int, features: Features) -> None:
@@ -84,19 +95,52 @@ def root_of(session: Session, item_id: int) -> Item | None:
     return item
 
 
+# The look-ups are Core statements built once: the ORM's per-query overhead (~0.3 ms) was most of
+# a duplicate check. They do not autoflush, so `find_match` flushes first.
+_KEYS = DedupKey.__table__.c
+_ITEMS = Item.__table__.c
+_DAY_WINDOW = _KEYS.day.between(bindparam("low"), bindparam("high"))
+_COUNT = func.count()
+
+
+def _hits(*where: Any) -> Select[Any]:
+    return (select(_KEYS.item_id, _COUNT)
+            .where(_KEYS.key.in_(bindparam("keys", expanding=True)), _KEYS.item_id != bindparam("exclude"), *where)
+            .group_by(_KEYS.item_id).order_by(_COUNT.desc(), _KEYS.item_id).limit(MAX_CANDIDATES))
+
+
+_UNDATED_HITS = _hits(_KEYS.day == UNDATED)
+_DATED_HITS = _hits(_DAY_WINDOW)
+# Anchor hits and, in the same scan, strong-key hits: an item counts as strong when it is among the
+# MAX_CANDIDATES items with most strong hits, as a separate strong-key look-up would have ranked it.
+_STRONG = func.sum(case((_KEYS.key.in_(bindparam("strong", expanding=True)), 1), else_=0))
+_ANCHOR_HITS = _hits(_DAY_WINDOW).add_columns(
+    _STRONG, func.row_number().over(order_by=(_STRONG.desc(), _KEYS.item_id)))
+_EXACT = (select(_ITEMS.id).where(_ITEMS.id != bindparam("exclude"), _ITEMS.text_hash == bindparam("text_hash"))
+          .order_by(_ITEMS.is_seed.desc(), _ITEMS.duplicate_of_id.is_(None).desc(), _ITEMS.id.asc()).limit(1))
+_IDS = _ITEMS.id.in_(bindparam("ids", expanding=True))
+_NEAR_ROWS = select(_ITEMS.id, _ITEMS.is_seed, _ITEMS.language, _ITEMS.text).where(_IDS)
+_TRANSLATION_ROWS = select(_ITEMS.id, _ITEMS.is_seed, _ITEMS.published_at, _ITEMS.first_seen_at,
+                           _ITEMS.dedup_anchors).where(_IDS)
+
+
+def _window(day: int) -> dict[str, int]:
+    return {"low": day - DAY_WINDOW, "high": day + DAY_WINDOW}
+
+
 def _by_keys(session: Session, keys: Sequence[int], exclude: int, day: int | None = None) -> dict[int, int]:
     if not keys:
         return {}
-    stmt = (select(DedupKey.item_id, func.count()).where(DedupKey.key.in_(bindparam("keys", expanding=True)),
-                                                         DedupKey.item_id != exclude)
-            .group_by(DedupKey.item_id).order_by(func.count().desc(), DedupKey.item_id).limit(MAX_CANDIDATES))
-    stmt = stmt.where(DedupKey.day == UNDATED) if day is None else stmt.where(
-        DedupKey.day.between(day - DAY_WINDOW, day + DAY_WINDOW))
-    return {int(i): int(n) for i, n in session.execute(stmt, {"keys": list(keys)})}
+    params: dict[str, Any] = {"keys": list(keys), "exclude": exclude}
+    stmt = _UNDATED_HITS if day is None else _DATED_HITS
+    if day is not None:
+        params.update(_window(day))
+    return {int(i): int(n) for i, n in session.execute(stmt, params)}
 
 
 def near_evidence(a: Features, b: Features) -> tuple[float, float]:
-    return jaccard(set(a.shingles), set(b.shingles)), containment(set(a.shingles), set(b.shingles))
+    """Jaccard and containment of the two items' shingles."""
+    return overlap(a.shingles, b.shingles)
 
 
 def judge_near(a: Features, b: Features, seedish: bool) -> tuple[float, dict[str, Any]] | None:
@@ -127,19 +171,44 @@ def judge_translation(a: Features, b: Features) -> tuple[float, dict[str, Any]] 
                    "days_apart": abs(a.day - b.day)}
 
 
+def _candidate_rows(session: Session, ids: Sequence[int], kind: str) -> dict[int, Row[Any]]:
+    stmt = _NEAR_ROWS if kind == "near" else _TRANSLATION_ROWS
+    return {row.id: row for row in session.execute(stmt, {"ids": list(ids)})}
+
+
+def _judge(session: Session, row: Row[Any], kind: str, features: Features,
+           seedish: bool) -> tuple[float, dict[str, Any]] | None:
+    """The candidate's verdict, from its row; the cheap refusals of the judges come before any
+    shingling or anchor parsing."""
+    if kind == "near":
+        language = _language(row.language)
+        if features.language and language and features.language != language:
+            return None
+        other = Features((), language, frozenset(shingles(row.text)), (), frozenset(), 0)
+        return judge_near(features, other, seedish or row.is_seed)
+    day = day_number(row.published_at, row.first_seen_at)
+    if abs(features.day - day) > DAY_WINDOW:
+        return None
+    if row.dedup_anchors is not None:
+        found = anchor_mod.load(row.dedup_anchors)
+    else:
+        item = session.get(Item, row.id)
+        found = stored_anchors(item) if item is not None else set()
+    return judge_translation(features, Features((), None, frozenset(), (), frozenset(found), day))
+
+
 def _best(session: Session, ids: Sequence[int], kind: str, features: Features, seedish: bool) -> Decision | None:
+    """The highest-scoring candidate, the later one winning a tie only when it is a seed."""
+    rows = _candidate_rows(session, ids, kind) if ids else {}
+    ranked = [rows[i] for i in ids if i in rows]
     best: Decision | None = None
-    for candidate_id in ids:
-        candidate = session.get(Item, candidate_id)
-        if candidate is None:
-            continue
-        other = candidate_features(candidate, kind)
-        if kind == "near":
-            found = judge_near(features, other, seedish or candidate.is_seed)
-        else:
-            found = judge_translation(features, other)
-        if found and (best is None or found[0] > best.score or (found[0] == best.score and candidate.is_seed)):
-            best = Decision(candidate_id, kind, found[0], found[1])
+    for position, row in enumerate(ranked):
+        found = _judge(session, row, kind, features, seedish)
+        if found and (best is None or found[0] > best.score or (found[0] == best.score and row.is_seed)):
+            best = Decision(row.id, kind, found[0], found[1])
+        # No score exceeds 1.0, and only a seed takes a tie from an earlier candidate.
+        if best is not None and best.score >= 1.0 and not any(r.is_seed for r in ranked[position + 1:]):
+            break
     return best
 
 
@@ -153,10 +222,13 @@ def strong_keys(features: Features) -> list[int]:
 
 
 def _translation(session: Session, features: Features, item_id: int) -> Decision | None:
-    hits = _by_keys(session, features.anchor_index_keys(), item_id, day=features.day)
-    strong = _by_keys(session, strong_keys(features), item_id, day=features.day)
+    keys = features.anchor_index_keys()
+    if not keys:
+        return None
+    params = {"keys": keys, "strong": strong_keys(features), "exclude": item_id, **_window(features.day)}
     # Only a candidate with a strong anchor, or several shared ones, is worth scoring.
-    ids = [i for i, n in hits.items() if i in strong or n >= MIN_WEAK_HITS][:MAX_TRANSLATION_CANDIDATES]
+    ids = [int(i) for i, n, strong, strong_rank in session.execute(_ANCHOR_HITS, params)
+           if (strong and strong_rank <= MAX_CANDIDATES) or n >= MIN_WEAK_HITS][:MAX_TRANSLATION_CANDIDATES]
     return _best(session, ids, "translation", features, False)
 
 
@@ -164,13 +236,12 @@ def find_match(  # noqa: PLR0917
         session: Session, features: Features, item_id: int, text_hash: str, has_text: bool,
                is_seed: bool = False) -> Decision | None:
     """The best earlier item this one repeats, cheapest layer first; its group root is the target."""
-    seed_first = (Item.is_seed.desc(), Item.duplicate_of_id.is_(None).desc(), Item.id.asc())
+    session.flush()
     by_url = _by_keys(session, features.url_index_keys(), item_id)
     if by_url:
         return Decision(min(by_url), "url", 1.0, {"urls": list(features.urls)})
     if has_text:
-        exact = session.scalars(select(Item.id).where(Item.id != item_id, Item.text_hash == text_hash)
-                                .order_by(*seed_first).limit(1)).first()
+        exact = session.execute(_EXACT, {"exclude": item_id, "text_hash": text_hash}).scalar()
         if exact is not None:
             return Decision(exact, "exact", 1.0, {"text_hash": text_hash})
         near = _near(session, features, item_id, is_seed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Set as AbstractSet
 from functools import cache
 from typing import Any
 
@@ -35,31 +36,47 @@ def units(text: str) -> list[str]:
     return _UNITS.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
+def _cjk_units(tokens: list[str]) -> list[str]:
+    # A unit that starts with a CJK character is that character alone (the first alternative of
+    # `_UNITS` wins there), so one regex pass over the one-character units finds them all.
+    return _CJK.findall("".join(t for t in tokens if len(t) == 1))
+
+
 def is_cjk(tokens: list[str]) -> bool:
-    cjk = sum(1 for t in tokens if len(t) == 1 and _CJK.match(t))
-    return cjk * 2 > len(tokens)
+    return len(_cjk_units(tokens)) * 2 > len(tokens)
 
 
 def shingles(text: str) -> set[str]:
     """Word 5-shingles, or character 4-shingles when most units are CJK characters."""
     tokens = units(text)
-    if is_cjk(tokens):
-        tokens = [t for t in tokens if _CJK.match(t)]
+    cjk = _cjk_units(tokens)
+    if len(cjk) * 2 > len(tokens):
+        tokens = cjk
         size, sep = CJK_SHINGLE, ""
     else:
         size, sep = WORD_SHINGLE, " "
     if len(tokens) <= size:
         return {sep.join(tokens)} if tokens else set()
-    return {sep.join(tokens[i:i + size]) for i in range(len(tokens) - size + 1)}
+    # One slice per offset, zipped, instead of one slice per shingle.
+    return set(map(sep.join, zip(*(tokens[i:] for i in range(size)), strict=False)))
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+def overlap(a: AbstractSet[str], b: AbstractSet[str]) -> tuple[float, float]:
+    """Jaccard and containment (how much of the smaller set the larger one contains), from one
+    intersection."""
+    if not a or not b:
+        return 0.0, 0.0
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared), shared / min(len(a), len(b))
 
 
-def containment(a: set[str], b: set[str]) -> float:
+def jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:
+    return overlap(a, b)[0]
+
+
+def containment(a: AbstractSet[str], b: AbstractSet[str]) -> float:
     """How much of the smaller set the larger one contains."""
-    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+    return overlap(a, b)[1]
 
 
 def _hash32(data: bytes) -> int:
