@@ -20,7 +20,9 @@ SMTP_LOGIN = (b"user", b"s3cret")
 class HttpReceiver:
     url_base: str  # "127.0.0.1:PORT"
     status: int = 200
+    # The requests it accepted (answered below 400): what a receiver really got.
     requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    refused: int = 0
 
     def payloads(self) -> list[dict[str, Any]]:
         return [json.loads(body) for _, _, body in self.requests]
@@ -36,6 +38,8 @@ def serve_http() -> Iterator[HttpReceiver]:
             body = self.rfile.read(length)
             if state.status < 400:
                 state.requests.append((self.path, dict(self.headers.items()), body))
+            else:
+                state.refused += 1
             self.send_response(state.status)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -10,20 +10,15 @@ import email
 import io
 import json
 import logging
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from email import policy as email_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import feedparser
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from alerts.atom import AtomFileChannel, entry_id, render_alerts_feed
 from alerts.channels import AppriseChannel, Channel, ConsoleChannel, build_channel
@@ -31,6 +26,7 @@ from alerts.delivery import Delivery, DeliveryReport, RetryPolicy, deliver_due
 from alerts.errors import ChannelError
 from alerts.message import render, to_json
 from alerts.model import AlertMessage
+from tests.receivers import HttpReceiver, SmtpReceiver, free_port, serve_http, serve_smtp
 
 # Small apprise socket timeouts: a broken receiver must fail a test quickly, not hang it.
 FAST = "cto=2&rto=2"
@@ -55,89 +51,22 @@ def make_message(n: int = 1, **changes: Any) -> AlertMessage:
     return replace(message, **changes)
 
 
-# --- receivers -----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class HttpReceiver:
-    url_base: str  # "127.0.0.1:PORT"
-    status: int = 200
-    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-
-    def payloads(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, _, body in self.requests]
+# --- receivers (real servers on loopback: tests/receivers.py) ----------------------------------------------
 
 
 @pytest.fixture
 def http_receiver() -> Iterator[HttpReceiver]:
-    yield from _serve_http()
+    yield from serve_http()
 
 
 @pytest.fixture
 def second_receiver() -> Iterator[HttpReceiver]:
-    yield from _serve_http()
-
-
-def _serve_http() -> Iterator[HttpReceiver]:
-    state = HttpReceiver(url_base="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            state.requests.append((self.path, dict(self.headers.items()), self.rfile.read(length)))
-            self.send_response(state.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url_base = f"127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def _free_port() -> int:
-    # aiosmtpd's Controller probes its own port on start, so it needs a concrete one, not 0.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class SmtpReceiver:
-    port: int
-    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    yield from serve_http()
 
 
 @pytest.fixture
 def smtp_receiver() -> Iterator[SmtpReceiver]:
-    state = SmtpReceiver(port=_free_port())
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
-            state.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-            return "250 OK"
-
-    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"user", b"s3cret")
-        # handled=False: aiosmtpd then answers 535 itself instead of leaving the client waiting.
-        return AuthResult(success=ok, handled=False)
-
-    controller = Controller(Handler(), hostname="127.0.0.1", port=state.port, authenticator=authenticate,
-                            auth_require_tls=False)
-    controller.start()
-    try:
-        yield state
-    finally:
-        controller.stop()
+    yield from serve_smtp()
 
 
 # --- message rendering ---------------------------------------------------------------------------------------
@@ -230,7 +159,7 @@ def test_webhook_answering_500_raises_channel_error(http_receiver: HttpReceiver)
 
 
 def test_unreachable_receiver_raises_channel_error_quickly() -> None:
-    channel = build_channel(f"json://127.0.0.1:{_free_port()}/x?{FAST}")
+    channel = build_channel(f"json://127.0.0.1:{free_port()}/x?{FAST}")
     with pytest.raises(ChannelError, match="onnection"):
         channel.send(make_message())
 
