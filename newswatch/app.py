@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 from urllib.parse import urlsplit
 
 from alerts.channels import Channel, build_channel
@@ -32,11 +32,15 @@ from newswatch.config import Settings, parse_interval
 from newswatch.errors import ConfigError, NewswatchError
 from newswatch.exporting import write_rows
 from newswatch.seeds import SeedLoadReport, load_seeds
+from newswatch.warc import write_warc
 from scheduler import Progress, SchedulerError, SchedulerOptions, SourceHealth, assess_all, run_scheduler, settings_env
 from storage import Archive, SourceExistsError
+from storage import search as archive_search
 from storage.dedup import explain_item
 from storage.events import DeliveryRow, EventInfo, deliveries, load_events
+from storage.raw_pages import iter_raw
 from storage.records import RunInfo, SourceInfo
+from storage.search import SearchPage, SearchQuery
 from storage.transfer import ImportReport
 
 logger = logging.getLogger(__name__)
@@ -142,6 +146,7 @@ class Newswatch:
             max_listing_pages=crawl.max_listing_pages,
             recheck_days=crawl.recheck_days,
             full_fetch_every=crawl.full_fetch_every,
+            keep_raw=crawl.keep_raw,
         )
 
     def crawl(self, names: Iterable[str] = (), alerts: bool = True) -> CrawlReport:
@@ -264,12 +269,22 @@ class Newswatch:
             raise ConfigError(f"unknown export format {fmt!r} (jsonl, csv)")
         return write_rows(self.archive.iter_export(self.settings.tz), out, fmt, progress)
 
+    def export_warc(self, out: BinaryIO, progress: Callable[[int], None] | None = None) -> int:
+        """The raw pages kept while `crawl.keep_raw` was on, as a gzipped WARC file."""
+        with self.archive.session() as session:
+            return write_warc(iter_raw(session), out, progress=progress)
+
     def import_jsonl(self, lines: Iterable[str], progress: Callable[[int], None] | None = None) -> ImportReport:
         """Read a JSONL export back: items, duplicate links, events and alerted flags as exported."""
         return self.archive.import_jsonl(lines, progress)
 
     def count_items(self) -> int:
         return self.archive.count_items()
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """Ranked archive hits for `query`; SearchError (a StorageError) when the query cannot run."""
+        with self.archive.session() as session:
+            return archive_search.search(session, query)
 
     def explain(self, url: str) -> dict[str, Any]:
         """The dedup decision for the archived item at `url` and its evidence (StorageError if absent)."""

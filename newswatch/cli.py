@@ -5,10 +5,12 @@ Library errors become one line on stderr and exit status 1; usage errors exit 2.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from newswatch.app import Newswatch, make_app
 from newswatch.config import load_settings
 from newswatch.errors import NewswatchError
 from storage import StorageError
+from storage.search import SearchQuery
 
 
 class NewswatchGroup(click.Group):
@@ -141,17 +144,23 @@ def run(ctx: click.Context, wait: bool, as_json: bool, interval_floor: str | Non
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
-              help="jsonl: one JSON object per item; csv: one row per item, event fields in columns.")
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="Write to this file instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "warc"]), default="jsonl", show_default=True,
+              help="jsonl: one JSON object per item; csv: one row per item, event fields in columns; "
+                   "warc: the raw pages kept with crawl.keep_raw.")
+@click.option("--output", "-o", type=click.File("wb"), default="-", help="Write to this file instead of stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: Any, quiet: bool) -> None:
-    """Export every archived item (oldest first)."""
+    """Export every archived item (oldest first), or the raw pages as WARC."""
     app = _app(ctx)
-    with report.progress_bar("exporting", app.count_items() if not quiet else None, quiet) as advance:
-        app.export(output, fmt, advance)
+    with report.progress_bar("exporting", None if quiet else app.count_items(), quiet) as advance:
+        if fmt == "warc":
+            app.export_warc(output, advance)
+            return
+        text = io.TextIOWrapper(output, encoding="utf-8", newline="", write_through=True)
+        app.export(text, fmt, advance)
+        text.flush()
+        text.detach()
 
 
 @cli.command("import")
@@ -169,6 +178,38 @@ def import_(ctx: click.Context, file: Any, quiet: bool, as_json: bool) -> None:
     elif not quiet:
         click.echo(f"imported {result.imported} items ({result.skipped} already archived), "
                    f"{result.links} duplicate links, {result.events} events")
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--source", "sources", multiple=True, help="Only items of this source (repeatable).")
+@click.option("--language", "languages", multiple=True,
+              help="Only items in this language: vi, en, zh, uk... (repeatable).")
+@click.option("--from", "published_from", type=click.DateTime(["%Y-%m-%d"]),
+              help="Published on or after this day (YYYY-MM-DD, Vietnam time).")
+@click.option("--to", "published_to", type=click.DateTime(["%Y-%m-%d"]),
+              help="Published on or before this day (YYYY-MM-DD, Vietnam time).")
+@click.option("--type", "event_types", multiple=True, help="Only items reporting this event type (repeatable).")
+@click.option("--duplicates", is_flag=True, help="Also show items that duplicate another.")
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True, help="Hits per page.")
+@click.option("--offset", type=click.IntRange(0, 10_000), default=0, show_default=True, help="Hits to skip.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit per line.")
+@click.pass_context
+def search(ctx: click.Context, query: str, sources: tuple[str, ...], languages: tuple[str, ...],  # noqa: PLR0917
+           published_from: datetime | None, published_to: datetime | None, event_types: tuple[str, ...],
+           duplicates: bool, limit: int, offset: int, as_json: bool) -> None:
+    """Full-text search of the archive: every word must match, with or without diacritics."""
+    app = _app(ctx)
+    page = app.search(SearchQuery(
+        query, sources=sources, languages=languages, published_from=_day(published_from),
+        published_to=_day(published_to), event_types=event_types, include_duplicates=duplicates,
+        limit=limit, offset=offset,
+    ))
+    report.print_search(page, as_json, app.settings.tz)
 
 
 @cli.command()
@@ -261,6 +302,21 @@ def seeds_load(ctx: click.Context) -> None:
     """Archive the seed documents as canonical items (idempotent)."""
     result = _app(ctx).load_seeds()
     click.echo(f"{result.loaded} seeds: " + ", ".join(f"{n} {k}" for k, n in sorted(result.outcomes.items())))
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; only loopback addresses unless --allow-remote.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--token", envvar="NEWSWATCH_SERVE_TOKEN",
+              help="Bearer token that allows POST /api/alerts/retry (env NEWSWATCH_SERVE_TOKEN); read-only without.")
+@click.option("--allow-remote", is_flag=True, help="Allow a non-loopback --host (the dashboard has no login).")
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, token: str | None, allow_remote: bool) -> None:
+    """Serve the dashboard, its JSON API (/openapi.json) and Atom feeds until interrupted."""
+    from newswatch.web.server import serve  # noqa: PLC0415 - the web stack loads only for this command
+
+    serve(_app(ctx), host, port, token, allow_remote=allow_remote)
 
 
 @cli.command()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
@@ -12,10 +14,12 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from scheduler.health import SourceHealth
 from storage.events import DeliveryRow, EventInfo
 from storage.records import RunInfo, SourceInfo
+from storage.search import SearchPage
 
 # Counters shown as columns of the crawl summary; all counters are in --json.
 RUN_COLUMNS = (
@@ -194,3 +198,41 @@ def progress_bar(label: str, total: int | None, quiet: bool) -> Iterator[Callabl
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda done: bar.update(task, completed=done)
+
+
+# Search fragments are escaped HTML whose only markup is <mark>: safe to split on it.
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+
+
+def marked_text(fragment: str) -> Text:
+    """A search fragment (title_html, snippet_html) as rich Text with the matches highlighted."""
+    text, cursor = Text(), 0
+    for match in _MARK.finditer(fragment):
+        text.append(html.unescape(fragment[cursor:match.start()]))
+        text.append(html.unescape(match.group(1)), style="bold black on yellow")
+        cursor = match.end()
+    text.append(html.unescape(fragment[cursor:]))
+    return text
+
+
+def print_search(page: SearchPage, as_json: bool, tz: tzinfo, console: Console | None = None) -> None:
+    console = console or make_console()
+    if as_json:
+        for hit in page.hits:
+            row = hit.as_dict()
+            row["published_at"] = hit.published_at.astimezone(tz).isoformat() if hit.published_at else None
+            console.out(json.dumps(row, ensure_ascii=False), highlight=False)
+        return
+    first = page.query.offset + 1
+    shown = f"{first}-{page.query.offset + len(page.hits)}" if page.hits else "none"
+    console.print(f"{page.total} items match {page.query.text!r}; showing {shown}", highlight=False)
+    for hit in page.hits:
+        when = hit.published_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if hit.published_at else "undated"
+        console.print()
+        console.print(marked_text(hit.title_html) if hit.title else Text("(no title)", style="dim"))
+        meta = f"{hit.source} · {hit.language or '?'} · {when} · score {hit.score:.3g}"
+        if hit.duplicate_of:
+            meta += f" · {hit.duplicate_kind} duplicate of {hit.duplicate_of}"
+        console.print(Text(meta, style="dim"))
+        console.print(Text(hit.url, style="cyan"))
+        console.print(marked_text(hit.snippet_html))

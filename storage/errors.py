@@ -27,3 +27,13 @@ class SourceExistsError(StorageError):
         super().__init__(f"a source named {name!r} already exists with home page {home_url}")
         self.name = name
         self.home_url = home_url
+
+
+class SearchError(StorageError):
+    """The search `query` (the text the user typed) cannot be run: `reason` says why."""
+
+    def __init__(self, query: str, reason: str) -> None:
+        shown = query if len(query) <= 80 else query[:77] + "..."
+        super().__init__(f"cannot search for {shown!r}: {reason}")
+        self.query = query
+        self.reason = reason

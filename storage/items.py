@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from storage import dedup
+from storage import dedup, search
 from storage.models import Item, ItemVersion, utcnow
 from storage.records import PageRecord, UpsertOutcome, UpsertResult
 from storage.upsert import insert_ignoring_conflict
@@ -120,6 +120,7 @@ def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
         return UpsertResult(item.id, UpsertOutcome.UNCHANGED, *_duplicate_summary(session, item))
     _link_duplicate(session, item, record)
     session.flush()
+    search.index_item(session, item.id)
     return UpsertResult(item.id, outcome, *_duplicate_summary(session, item))
 
 

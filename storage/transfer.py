@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage import dedup
+from storage import dedup, search
 from storage import events as event_store
 from storage.errors import StorageError
 from storage.models import EventReport, Item, utcnow
@@ -97,9 +97,12 @@ def insert_row(session: Session, number: int, row: dict[str, Any]) -> bool:
                 images=list(record.images), source_links=list(record.source_links), is_seed=record.is_seed,
                 event=row.get("event"), alerted=bool(row.get("alerted")), version=int(row.get("version") or 1),
                 first_seen_at=now, updated_at=now)
+    features = dedup.features_of_record(record, now)
+    item.dedup_anchors = dedup.dump_anchors(features.anchors)
     session.add(item)
     session.flush()
-    dedup.write_keys(session, item.id, dedup.features_of_record(record, now))
+    dedup.write_keys(session, item.id, features)
+    search.index_item(session, item.id)
     event_store.record_check(session, item.id, item.version, row.get("event") is not None)
     return True
 
