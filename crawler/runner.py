@@ -11,6 +11,7 @@ from scrapy.settings import Settings
 
 from crawler.archive_link import ARCHIVE_URL_SETTING, TIMEZONE_SETTING
 from crawler.middlewares.fetch_state import FULL_FETCH_SETTING
+from crawler.middlewares.raw_pages import KEEP_RAW_SETTING
 from crawler.middlewares.retry import BACKOFF_SETTING
 from crawler.spiders.source import SourceSpider
 from storage import Archive
@@ -40,6 +41,7 @@ class CrawlOptions:
     max_listing_pages: int = 20
     recheck_days: float = 2.0
     full_fetch_every: int = 10
+    keep_raw: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,12 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
             ARCHIVE_URL_SETTING: options.archive_url,
             TIMEZONE_SETTING: options.timezone,
             FULL_FETCH_SETTING: options.full_fetch_every,
+            KEEP_RAW_SETTING: options.keep_raw,
             "ITEM_PIPELINES": {"crawler.pipelines.archive.ArchivePipeline": 300},
             "DOWNLOADER_MIDDLEWARES": {
                 "crawler.middlewares.fetch_state.FetchStateMiddleware": 50,
+                # After decompression (590) on the way in: bodies are kept as the spider reads them.
+                "crawler.middlewares.raw_pages.RawPagesMiddleware": 55,
                 "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 60,
                 "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
                 "crawler.middlewares.retry.BackoffRetryMiddleware": 550,

@@ -54,6 +54,7 @@ class CrawlConfig:
     max_listing_pages: int = 20
     recheck_days: float = 2.0
     full_fetch_every: int = 10
+    keep_raw: bool = False  # keep each article's raw response, for `newswatch export --format warc`
 
     def __post_init__(self) -> None:
         for name in ("download_timeout_s", "max_body_bytes", "concurrent_requests", "concurrent_per_domain",

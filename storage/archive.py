@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import crawl_state, migrate
+from storage import crawl_state, migrate, raw_pages
 from storage.engine import make_engine
 from storage.errors import ArchiveOpenError, SourceExistsError, SourceNotFoundError
 from storage.items import iter_export_rows, upsert_item
@@ -119,6 +119,11 @@ class Archive:
     def iter_export(self, display_tz: tzinfo) -> Iterator[dict[str, Any]]:
         with self.session() as session:
             yield from iter_export_rows(session, display_tz)
+
+    def keep_raw_pages(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Keep raw article responses (url, status, headers, body); a body already kept is skipped."""
+        with self.session() as session:
+            return raw_pages.keep(session, rows)
 
     def import_jsonl(self, lines: Iterable[str], progress: Callable[[int], None] | None = None) -> ImportReport:
         """Read a JSONL export back (see storage/transfer.py); rows whose URL is archived are skipped."""

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -257,3 +258,21 @@ class AlertDelivery(Base):
 Index("uq_alert_outbox_event_channel", AlertDelivery.event_id, AlertDelivery.channel, unique=True)
 Index("ix_alert_outbox_due", AlertDelivery.status, AlertDelivery.next_attempt_at)
 Index("ix_events_match", Event.event_date, Event.province, Event.type)
+
+
+class RawPage(Base):
+    """The raw response of an article fetch, kept when `crawl.keep_raw` is on (for WARC export)."""
+
+    __tablename__ = "raw_pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), index=True)
+    # SHA-1 of the body, base32 (WARC-Payload-Digest); with the URL it keeps each body once.
+    digest: Mapped[str] = mapped_column(String(40))
+    status: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("uq_raw_pages_url_digest", RawPage.url, RawPage.digest, unique=True)

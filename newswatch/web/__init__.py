@@ -1,0 +1,1 @@
+"""The web dashboard, its JSON API and Atom feeds (`newswatch serve`): it reads and presents, never decides."""
