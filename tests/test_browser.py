@@ -52,7 +52,8 @@ def _install_chromium() -> str | None:
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         return "chromium is not installed and apt-get cannot install it here"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium", "chromium-driver", "fonts-wqy-zenhei"]):
+    packages = ["chromium", "chromium-driver", "fonts-wqy-zenhei"]
+    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", *packages]):
         result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=900, check=False)
         if result.returncode != 0:
             return f"{' '.join(argv)} failed: {result.stderr.strip().splitlines()[-1:]}"
