@@ -26,6 +26,8 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from replica import Replica
 from storage import Archive, PageRecord, search
@@ -184,7 +186,9 @@ def test_dashboard_in_chromium(served: tuple[str, int], browser: Any) -> None:
     box = browser.find_element(By.ID, "search-box")
     box.send_keys("hội nghị")
     box.send_keys(Keys.ENTER)
-    assert "/search?q=" in browser.current_url
+    # Submitting navigates asynchronously: wait for the results page, not a fixed time.
+    WebDriverWait(browser, 30).until(expected_conditions.url_contains("/search?q="))
+    WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "li.hit")))
     hits = browser.find_elements(By.CSS_SELECTOR, "li.hit a.hit-link")
     assert hits, "the search found nothing"
     assert browser.find_elements(By.CSS_SELECTOR, "li.hit mark"), "no highlighted words"
@@ -205,11 +209,11 @@ def test_dashboard_in_chromium(served: tuple[str, int], browser: Any) -> None:
     events = browser.find_elements(By.CSS_SELECTOR, "table.events a.event-link")
     assert events, "the replica's crawl alerted nothing"
     events[0].click()
-    assert "/alerts/" in browser.current_url
+    WebDriverWait(browser, 30).until(expected_conditions.url_contains("/alerts/"))
     assert browser.find_elements(By.CSS_SELECTOR, "table.deliveries tbody tr")
     browser.save_screenshot(str(ARTIFACTS / "dashboard-alert.png"))
     browser.find_elements(By.CSS_SELECTOR, "table.reports a.report-link")[0].click()
-    assert "/items/" in browser.current_url
+    WebDriverWait(browser, 30).until(expected_conditions.url_contains("/items/"))
     assert browser.find_element(By.ID, "item-title").text
 
     browser.get(f"{base}/items/{hostile_id}")
