@@ -63,6 +63,9 @@ def running_replica(day: int) -> Iterator[dict[str, str]]:
             process.kill()
 
 
+DEMO_ALERTS_SHOWN = 10
+
+
 def run_demo(settings: Settings, day: int, explicit_db: bool) -> None:
     if not explicit_db:
         folder = Path(tempfile.mkdtemp(prefix="newswatch-demo-"))
@@ -90,9 +93,16 @@ def run_demo(settings: Settings, day: int, explicit_db: bool) -> None:
         echo(f"seeds matched by crawled pages: {len(matched)}")
         for title, url, kind in matched:
             echo(f"  [{kind}] {title[:60]} <- {url}")
+        if result.alerts is not None:
+            report.print_alerts_cycle(result.alerts, as_json=False)
+            for event in app.list_alerts(limit=DEMO_ALERTS_SHOWN):
+                editions = ", ".join(sorted({r.language or "?" for r in event.reports}))
+                echo(f"  alert: {event.event_date or '?'} {event.type} in {event.province or '?'}: "
+                     f"{(event.title or '')[:70]} [{editions}]")
     echo(
         "\nTo watch real sites: newswatch sources import   (the shipped provincial list), or\n"
         "  newswatch sources add https://baonghean.vn/ --name baonghean --interval 30m\n"
-        "then: newswatch crawl, and newswatch export --format jsonl > archive.jsonl\n"
+        "then: newswatch crawl, newswatch alerts list, and newswatch export --format jsonl > archive.jsonl\n"
+        f"Browse this demo's archive: newswatch --db {settings.db} serve   (http://127.0.0.1:8000/)\n"
         f"Explore this demo's archive with: newswatch --db {settings.db} export --format jsonl"
     )
