@@ -64,9 +64,9 @@ def _expected(entries: dict[str, ManifestEntry]) -> tuple[set[str], set[str]]:
     return conferences, known
 
 
-def test_multi_day_replay_alerts_once_per_event_and_channel(tmp_path: Path, steady: HttpReceiver,
+def test_multi_day_replay_alerts_once_per_event_and_channel(archive_url: str, tmp_path: Path, steady: HttpReceiver,
                                                              flaky: HttpReceiver) -> None:
-    db = f"sqlite:///{tmp_path / 'alerts.db'}"
+    db = archive_url
     feed = tmp_path / "alerts.xml"
     config = str(_config(tmp_path / "newswatch.toml", steady, flaky, feed))
     seen: dict[str, ManifestEntry] = {}
