@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from replica import Replica
 from scheduler.service import STALE_RUN_ERROR
 from storage import Archive
+from storage.events import load_events, pending_reports
 from storage.models import Item, ItemVersion
 from storage.records import text_fingerprint
 
@@ -109,6 +110,8 @@ class Truth:
         self.sites = {*sites, *(f"{site}-en" for site in sites)}
         self.texts: dict[str, list[str]] = defaultdict(list)   # url -> distinct texts in day order
         self.titles: dict[str, str | None] = {}
+        self.groups: dict[str, str] = {}  # url -> story group
+        self.conferences: set[str] = set()
 
     def advance(self, replica: Replica) -> None:
         for entry in replica.manifest():
@@ -118,6 +121,19 @@ class Truth:
             if not texts or texts[-1] != entry.text:
                 texts.append(entry.text or "")
             self.titles[entry.url] = entry.title
+            self.groups[entry.url] = entry.duplicate_group
+            if entry.is_conference:
+                self.conferences.add(entry.duplicate_group)
+
+    def check_alerts(self, archive: Archive) -> None:
+        """Every conference story alerted exactly once, whatever the number of its editions."""
+        with archive.session() as session:
+            alerted = load_events(session, alerted_only=True)
+        stories = [{self.groups[r.url] for r in event.reports if r.url in self.groups} for event in alerted]
+        assert all(len(story) == 1 for story in stories), stories
+        flat = [next(iter(story)) for story in stories]
+        assert len(flat) == len(set(flat)), "a story alerted twice"
+        assert set(flat) == self.conferences
 
     def check(self, archive: Archive) -> None:
         rows = {row["url"]: row for row in archive.iter_export(UTC) if not row["is_seed"]}
@@ -161,10 +177,21 @@ def _replay(db: str, replica: Replica, kill_on_day: int | None = None) -> None:
                     scheduler = _kill_mid_crawl(db, archive, scheduler, marker)
                 _wait_for_cycles(archive, SITES, marker)
                 truth.check(archive)
+            # The scheduler runs the alerts cycle after each crawl; wait for the one after the last.
+            deadline = time.monotonic() + CYCLE_TIMEOUT_S
+            while time.monotonic() < deadline and not _all_read(archive):
+                time.sleep(0.2)
         finally:
             assert scheduler.stop() == 0, scheduler.stderr()
         assert not archive.list_runs(status="running"), "a run was left running"
+        truth.check_alerts(archive)
     assert scheduler.named("stopped")
+    assert any(event.get("alerted") for event in scheduler.named("alerts")), "the scheduler raised no alert"
+
+
+def _all_read(archive: Archive) -> bool:
+    with archive.session() as session:
+        return not pending_reports(session, 1)
 
 
 def _kill_mid_crawl(db: str, archive: Archive, scheduler: Scheduler, after: datetime) -> Scheduler:
