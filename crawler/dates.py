@@ -111,7 +111,7 @@ def parse_feed_date(text: str, tz: tzinfo) -> datetime | None:
     value = _GMT_OFFSET.sub(lambda m: f"{m[1]}{int(m[2]):02d}{m[3] or '00'}", text.strip())
     try:
         parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # Overflow: "10:17000000000" (fuzzing)
         return parse_iso(text, tz) or parse_page_date(text, tz)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 

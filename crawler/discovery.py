@@ -39,13 +39,33 @@ class ParsedFeed:
 
 
 def same_site(url: str, netlocs: frozenset[str]) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket ("http://[::1"): no site's URL
+        return False
     return parts.scheme in ("http", "https") and parts.netloc.lower() in netlocs
 
 
 def strip_fragment(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def join_url(base_url: str, href: str) -> str | None:
+    """`href` resolved against `base_url`; None for what urllib cannot parse ("http://[::1"),
+    which would otherwise raise ValueError and end the callback reading a hostile page."""
+    try:
+        joined = urljoin(base_url, href.strip())
+        urlsplit(joined)
+    except ValueError:
+        return None
+    return joined
+
+
+def absolute(base_url: str, href: str) -> str:
+    """`href` made absolute without its fragment; "" when it cannot be parsed (no site's URL)."""
+    joined = join_url(base_url, href)
+    return strip_fragment(joined) if joined is not None else ""
 
 
 def feed_links(selector: Selector, base_url: str) -> list[str]:
@@ -55,8 +75,8 @@ def feed_links(selector: Selector, base_url: str) -> list[str]:
         kind = (link.attrib.get("type") or "").split(";")[0].strip().lower()
         href = (link.attrib.get("href") or "").strip()
         if href and kind in FEED_TYPES:
-            url = strip_fragment(urljoin(base_url, href))
-            if url not in found:
+            url = absolute(base_url, href)
+            if url and url not in found:
                 found.append(url)
     return found
 
@@ -65,7 +85,7 @@ def anchor_feed_links(selector: Selector, base_url: str, netlocs: frozenset[str]
     """Feed-looking links in the page body, as an RSS index page lists its category feeds."""
     found: list[str] = []
     for href in selector.xpath("//a/@href").getall():
-        url = strip_fragment(urljoin(base_url, href.strip()))
+        url = absolute(base_url, href)
         if same_site(url, netlocs) and _FEED_LINK.search(urlsplit(url).path) and url not in found:
             found.append(url)
     return found
@@ -80,11 +100,11 @@ def edition_links(selector: Selector, base_url: str, netlocs: frozenset[str]) ->
     editions: dict[str, str] = {}
     for link in selector.xpath("//link[@hreflang][@href]"):
         language = normalize_language(link.attrib.get("hreflang"))
-        url = strip_fragment(urljoin(base_url, link.attrib["href"].strip()))
+        url = absolute(base_url, link.attrib["href"])
         if language and urlsplit(url).scheme in ("http", "https"):
             editions.setdefault(language, url)
     for href in selector.xpath("//a/@href").getall():
-        url = strip_fragment(urljoin(base_url, href.strip()))
+        url = absolute(base_url, href)
         path = urlsplit(url).path
         language = language_from_path(path)
         if language and _LANGUAGE_SWITCH.match(path) and same_site(url, netlocs):
@@ -111,7 +131,13 @@ def parse_feed(body: bytes, base_url: str, tz: tzinfo) -> ParsedFeed:
         link = entry.get("link") or (entry.get("id") if str(entry.get("id", "")).startswith("http") else None)
         if not link:
             continue
-        url = strip_fragment(urljoin(base_url, str(link).strip()))
+        url = absolute(base_url, str(link))
+        if not url:
+            continue
         entries.append(FeedEntry(url=url, title=entry.get("title"), published_at=_entry_date(entry, tz)))
     problem = None if entries else "feed has no items"
+    if parsed.get("bozo"):
+        # Read leniently, but said: an unclosed element or entities that were not expanded
+        # (billion laughs) are worth a counter on the source.
+        problem = f"malformed feed ({parsed.get('bozo_exception')})"
     return ParsedFeed(entries, is_feed=True, problem=problem)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from parsel import Selector
 
-from crawler.discovery import same_site, strip_fragment
+from crawler.discovery import absolute, same_site
 from crawler.url_patterns import NOT_ARTICLE, looks_like_article
 
 _NAV = "//nav//a/@href | //header//a/@href | //*[contains(@class, 'menu')]//a/@href"
@@ -24,7 +24,7 @@ def section_links(selector: Selector, base_url: str, netlocs: frozenset[str]) ->
     """Section listing pages linked from the navigation, in page order."""
     found: list[str] = []
     for href in selector.xpath(_NAV).getall():
-        url = strip_fragment(urljoin(base_url, href.strip()))
+        url = absolute(base_url, href)
         path = urlsplit(url).path
         if (
             same_site(url, netlocs)
@@ -40,7 +40,7 @@ def section_links(selector: Selector, base_url: str, netlocs: frozenset[str]) ->
 def article_links(selector: Selector, base_url: str, netlocs: frozenset[str], learned: list[str]) -> list[str]:
     found: list[str] = []
     for href in selector.xpath("//a/@href").getall():
-        url = strip_fragment(urljoin(base_url, href.strip()))
+        url = absolute(base_url, href)
         if same_site(url, netlocs) and looks_like_article(url, learned) and url not in found:
             found.append(url)
     return found
@@ -60,7 +60,7 @@ def next_page(selector: Selector, base_url: str, netlocs: frozenset[str]) -> str
     current = page_number(base_url)
     candidates = selector.xpath(_NEXT_XPATH).getall() + selector.xpath("//a/@href").getall()
     for href in candidates:
-        url = strip_fragment(urljoin(base_url, href.strip()))
+        url = absolute(base_url, href)
         same_listing = urlsplit(url).path == urlsplit(base_url).path
         if same_site(url, netlocs) and same_listing and page_number(url) == current + 1:
             return url

@@ -9,12 +9,13 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from htmldate import find_date
 from lxml.html import HtmlElement
 
 from crawler.dates import parse_iso, parse_page_date
+from crawler.discovery import join_url
 from crawler.language import language_from_path, normalize_language
 
 logger = logging.getLogger(__name__)
@@ -181,8 +182,8 @@ def find_language(tree: HtmlElement, url: str) -> str | None:
 
 def find_canonical(tree: HtmlElement, url: str) -> str:
     for href in tree.xpath('//link[@rel="canonical"]/@href'):
-        if str(href).strip():
-            return urljoin(url, str(href).strip())
+        if str(href).strip() and (joined := join_url(url, str(href))) is not None:
+            return joined
     return url
 
 
@@ -191,8 +192,9 @@ def find_alternates(tree: HtmlElement, url: str) -> dict[str, str]:
     alternates: dict[str, str] = {}
     for link in tree.xpath('//link[@rel="alternate"][@hreflang][@href]'):
         language = normalize_language(link.get("hreflang"))
-        if language:
-            alternates.setdefault(language, urljoin(url, link.get("href").strip()))
+        joined = join_url(url, link.get("href"))
+        if language and joined is not None:
+            alternates.setdefault(language, joined)
     return alternates
 
 
@@ -213,7 +215,9 @@ def find_source_links(tree: HtmlElement, url: str) -> list[str]:
         if text in SOURCE_LABELS:
             candidates.extend(label.xpath("(.//a[@href] | following::a[@href])[position() <= 3]"))
     for anchor in candidates:
-        target = urljoin(url, anchor.get("href", "").strip())
+        target = join_url(url, anchor.get("href", ""))
+        if target is None:
+            continue
         parts = urlsplit(target)
         outbound = parts.scheme in ("http", "https") and parts.netloc.lower() != own_host
         if outbound and parts.path.strip("/") and target not in found:  # a story, not a home page

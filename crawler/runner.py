@@ -10,6 +10,7 @@ from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.archive_link import ARCHIVE_URL_SETTING, TIMEZONE_SETTING
+from crawler.distributed.domain_slots import REDIS_PREFIX_SETTING, REDIS_URL_SETTING
 from crawler.middlewares.fetch_state import FULL_FETCH_SETTING
 from crawler.middlewares.raw_pages import KEEP_RAW_SETTING
 from crawler.middlewares.retry import BACKOFF_SETTING
@@ -42,6 +43,9 @@ class CrawlOptions:
     recheck_days: float = 2.0
     full_fetch_every: int = 10
     keep_raw: bool = False
+    # Crawl workers on several hosts: per-domain delays shared through this Redis ("" = this process only).
+    redis_url: str = ""
+    redis_prefix: str = "newswatch"
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,8 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
             KEEP_RAW_SETTING: options.keep_raw,
             "ITEM_PIPELINES": {"crawler.pipelines.archive.ArchivePipeline": 300},
             "DOWNLOADER_MIDDLEWARES": {
+                # First of all, before robots.txt (100): nothing may connect to an undeclared private host.
+                "crawler.middlewares.private_hosts.PrivateHostsMiddleware": 10,
                 "crawler.middlewares.fetch_state.FetchStateMiddleware": 50,
                 # After decompression (590) on the way in: bodies are kept as the spider reads them.
                 "crawler.middlewares.raw_pages.RawPagesMiddleware": 55,
@@ -103,6 +109,10 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
         },
         priority="project",
     )
+    if options.redis_url:
+        handler = "crawler.distributed.domain_slots.DomainSlotsHandler"
+        settings.setdict({REDIS_URL_SETTING: options.redis_url, REDIS_PREFIX_SETTING: options.redis_prefix,
+                          "DOWNLOAD_HANDLERS": {"http": handler, "https": handler}}, priority="project")
     return settings
 
 

@@ -16,11 +16,14 @@ from lxml import etree
 from scrapy.utils.gz import gunzip
 
 from crawler.dates import parse_iso, parse_page_date
+from crawler.discovery import join_url
 
 logger = logging.getLogger(__name__)
 
 _SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 _GZIP_MAGIC = b"\x1f\x8b"
+_ENTITY_DECL = b"<!ENTITY"
+_PROLOG_BYTES = 64 * 1024  # where a DOCTYPE's internal subset would be
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class ParsedSitemap:
     is_index: bool
     entries: list[SitemapEntry]
     problem: str | None = None
+    declares_entities: bool = False  # a DOCTYPE with <!ENTITY>: never expanded, but hostile
 
 
 def sitemaps_from_robots(robots_txt: str) -> list[str]:
@@ -66,7 +70,7 @@ def _entry(element: etree._Element, tz: tzinfo) -> SitemapEntry | None:
             lastmod = text
         elif name == "publication_date":
             published = text
-    if loc is None:
+    if loc is None or join_url(loc, loc) is None:  # "http://[::1": urllib cannot even split it
         return None
     return SitemapEntry(loc, _date(lastmod, tz), _date(published, tz))
 
@@ -101,4 +105,4 @@ def parse_sitemap(body: bytes, tz: tzinfo, max_bytes: int) -> ParsedSitemap:
     if root_name not in ("urlset", "sitemapindex"):
         return ParsedSitemap(False, [], f"not a sitemap (root element {root_name or 'missing'})")
     problem = None if entries else "sitemap lists no URLs"
-    return ParsedSitemap(root_name == "sitemapindex", entries, problem)
+    return ParsedSitemap(root_name == "sitemapindex", entries, problem, _ENTITY_DECL in body[:_PROLOG_BYTES])

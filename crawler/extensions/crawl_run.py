@@ -15,6 +15,7 @@ from storage import Archive
 logger = logging.getLogger(__name__)
 
 # Scrapy stats kept in the run record besides newswatch's own counters.
+STALE_RUN_ERROR = "left running by a crawl that was killed"
 _SCRAPY_STATS = ("downloader/request_count", "downloader/response_bytes", "item_scraped_count")
 
 
@@ -47,6 +48,15 @@ class CrawlRunRecorder:
     def spider_opened(self, spider: Spider) -> None:
         if isinstance(spider, SourceSpider):
             spider.run_id = self.archive.start_run(spider.source_id)
+            self._sweep_stale_runs(spider.source_id, spider.run_id)
+
+    def _sweep_stale_runs(self, source_id: int, run_id: int) -> None:
+        """Earlier runs of this source still 'running' were killed (SIGKILL, power loss): record them
+        as interrupted, as the scheduler does at start, so `newswatch crawl` alone leaves none behind.
+        A run that is in fact alive elsewhere records its own status when it ends (finish_run)."""
+        for run in self.archive.list_runs(source_id, status="running"):
+            if run.id < run_id:
+                self.archive.finish_run(run.id, "interrupted", run.counters, STALE_RUN_ERROR)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if not isinstance(spider, SourceSpider) or spider.run_id is None:

@@ -54,6 +54,7 @@ class FetchStateMiddleware:
         self.untrusted: set[str] = set()
         self.pending_articles: list[dict[str, Any]] = []
         self.pending_validators: list[dict[str, Any]] = []
+        self.article_urls: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FetchStateMiddleware:
@@ -144,6 +145,7 @@ class FetchStateMiddleware:
 
     def _remember(self, kind: str, row: dict[str, Any]) -> None:
         if kind == "article":
+            self.article_urls.add(row["url"])
             self.pending_articles.append(row)
             if len(self.pending_articles) >= ARTICLE_FLUSH_EVERY:
                 self._flush_articles()
@@ -157,6 +159,10 @@ class FetchStateMiddleware:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self._flush_articles()
         if reason == "finished":
-            self.archive.record_fetches(self.pending_validators)
+            # A redirect keeps the request's kind: a nav link redirected to an article would store
+            # the article's URL as a 'listing' over its 'article' state. Articles keep theirs.
+            rows = [row for row in self.pending_validators
+                    if row["url"] not in self.article_urls and self.archive.lookup_article(row["url"]) is None]
+            self.archive.record_fetches(rows)
         self.pending_validators = []
         self.archive.close()

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import scrapy
 from protego import Protego
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -103,6 +104,8 @@ class SourceSpider(scrapy.Spider):
             self.count("feed_probes_missed")
             return
         self.count(f"errors/{kind}")
+        if (limit := _size_limit(failure)) is not None:
+            self.count(f"skipped/{limit}")
         url = request.url if request is not None else "?"
         level = logging.ERROR if kind == "home" and url == self.home_url else logging.WARNING
         logger.log(level, "%s: %s %s failed: %s", self.source, kind, url, failure.getErrorMessage())
@@ -213,6 +216,9 @@ class SourceSpider(scrapy.Spider):
             return
         self.state.add(self.state.feeds, response.url)
         self.count("feeds")
+        if parsed.problem and parsed.entries:
+            self.count("errors/feed_malformed")
+            logger.warning("%s: feed %s: %s", self.source, response.url, parsed.problem)
         if not parsed.entries:
             self.count("feeds_empty")
             self.state.problems[response.url] = "feed has no items"
@@ -251,6 +257,9 @@ class SourceSpider(scrapy.Spider):
             self.state.problems[response.url] = parsed.problem
             logger.warning("%s: sitemap %s: %s", self.source, response.url, parsed.problem)
         self.count("sitemaps")
+        if parsed.declares_entities:
+            self.count("errors/sitemap_entities")
+            logger.warning("%s: sitemap %s declares XML entities (not expanded)", self.source, response.url)
         mark = self.state.mark(response.url)
         fresh = [entry for entry in parsed.entries if _is_fresh(entry, mark)]
         self.count("sitemap_entries_old", len(parsed.entries) - len(fresh))
@@ -338,6 +347,10 @@ class SourceSpider(scrapy.Spider):
 
     def _due_again(self, known: KnownArticle) -> bool:
         checked = known.last_checked_at
+        if checked is None:
+            # Archived, but its fetch was never recorded: the crawl was killed between the item's
+            # write and the batched fetch-state flush. One fetch records it (the item stays as is).
+            return True
         now = datetime.now(UTC)
         if known.published_at is None or now - known.published_at >= self.recheck:
             return False
@@ -391,6 +404,16 @@ class SourceSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         if self.archive is not None:
             self.archive.close()
+
+
+def _size_limit(failure: Failure) -> str | None:
+    """Which body size limit a failed fetch hit: DOWNLOAD_MAXSIZE on the wire ("too_large"), or
+    while inflating a compressed body ("decompression_limit", a gzip bomb); None for other failures."""
+    if isinstance(failure.value, DownloadCancelledError):
+        return "too_large"
+    if isinstance(failure.value, IgnoreRequest) and "during decompression" in failure.getErrorMessage():
+        return "decompression_limit"
+    return None
 
 
 def _is_fresh(entry: sitemaps.SitemapEntry, mark: datetime | None) -> bool:

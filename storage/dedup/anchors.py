@@ -111,7 +111,10 @@ def url_anchors(url: str) -> set[Anchor]:
     """The slug and numeric id an article keeps across its editions (hosts differ, ids do not)."""
     if not url.lower().startswith(("http://", "https://")):
         return set()
-    path = unquote(urlsplit(url).path).rstrip("/")
+    try:
+        path = unquote(urlsplit(url).path).rstrip("/")
+    except ValueError:  # an unparsable host ("http://[::1"): no slug or id to read
+        return set()
     found = set()
     match = _URL_ID.search(path)
     if match:

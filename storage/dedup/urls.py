@@ -50,10 +50,14 @@ def canonicalize_url(url: str, aliases: Mapping[str, str] | None = None) -> str:
         url = normalize_url(w3lib_canonicalize(url.strip()), strict=False)
     except ValueError:
         logger.debug("cannot normalize %r", url)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # an unparsable host or port ("http://[::1"): the spelling is all there is
+        return url.strip()
     host = _host(parts.hostname or "", aliases or {})
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
     path = parts.path or "/"
     for suffix in ("/amp", "/amp/"):
         if path.endswith(suffix) and len(path) > len(suffix):

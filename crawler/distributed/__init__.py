@@ -1,0 +1,1 @@
+"""Crawling from several hosts at once: politeness shared through Redis."""
