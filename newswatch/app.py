@@ -33,7 +33,10 @@ from newswatch.errors import ConfigError, NewswatchError
 from newswatch.exporting import write_rows
 from newswatch.seeds import SeedLoadReport, load_seeds
 from newswatch.warc import write_warc
+from newswatch.worker import serve as serve_worker
+from newswatch.worker import worker_options
 from scheduler import Progress, SchedulerError, SchedulerOptions, SourceHealth, assess_all, run_scheduler, settings_env
+from scheduler.dispatch import RedisDispatch
 from storage import Archive, SourceExistsError
 from storage import search as archive_search
 from storage.dedup import explain_item
@@ -147,6 +150,8 @@ class Newswatch:
             recheck_days=crawl.recheck_days,
             full_fetch_every=crawl.full_fetch_every,
             keep_raw=crawl.keep_raw,
+            redis_url=self.settings.workers.redis_url,
+            redis_prefix=self.settings.workers.prefix,
         )
 
     def crawl(self, names: Iterable[str] = (), alerts: bool = True) -> CrawlReport:
@@ -182,6 +187,7 @@ class Newswatch:
             crawl_command=(sys.executable, "-m", "newswatch", "--db", self.settings.db, "crawl", "--json",
                            "--no-alerts", "--source"),
             after_cycle=self._alerts_after_cycle if self.settings.alerts.enabled else None,
+            cycle_runner=self._cycle_runner(),
             child_env=settings_env(self.settings), interval_floor_s=floor, interval_ceiling_s=ceiling,
             error_backoff_max_s=sched.seconds("error_backoff_max") or 6 * 3600, jitter_s=sched.jitter_s,
             misfire_grace_s=sched.seconds("misfire_grace") or 15 * 60,
@@ -192,6 +198,22 @@ class Newswatch:
             run_scheduler(self.archive, options, Progress(out or sys.stdout, as_json))
         except SchedulerError as exc:
             raise NewswatchError(str(exc)) from exc
+
+    def _cycle_runner(self) -> RedisDispatch | None:
+        if self.settings.scheduler.dispatch != "redis":
+            return None
+        workers = self.settings.workers
+        return RedisDispatch(workers.redis_url, workers.prefix,
+                             wait_for_worker_s=float(parse_interval(workers.wait_for_worker)),
+                             stop_grace_s=self.settings.scheduler.stop_grace_s)
+
+    def worker(self, as_json: bool = False, out: TextIO | None = None) -> int:
+        """Run crawl cycles from the scheduler's Redis queue until SIGTERM/SIGINT (docs/deployment.md)."""
+        workers = self.settings.workers
+        if not workers.redis_url:
+            raise ConfigError("newswatch worker needs workers.redis_url (or NEWSWATCH_WORKERS_REDIS_URL)")
+        return serve_worker(self.archive, worker_options(self.settings, workers.redis_url, workers.prefix),
+                            out or sys.stdout, as_json)
 
     def source_health(self) -> dict[str, SourceHealth]:
         """Per source: last success, failures in a row, quiet days against its usual rhythm, shares."""

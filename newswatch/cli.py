@@ -304,6 +304,14 @@ def seeds_load(ctx: click.Context) -> None:
     click.echo(f"{result.loaded} seeds: " + ", ".join(f"{n} {k}" for k, n in sorted(result.outcomes.items())))
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per event per line.")
+@click.pass_context
+def worker(ctx: click.Context, as_json: bool) -> None:
+    """Take crawl cycles from the scheduler's Redis queue (workers.redis_url) until SIGTERM/SIGINT."""
+    _app(ctx).worker(as_json=as_json)
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; only loopback addresses unless --allow-remote.")

@@ -92,8 +92,11 @@ class SchedulerConfig:
     stop_grace_s: float = 30.0      # on SIGTERM, how long running crawls get to finish their item
     max_parallel: int = 4           # crawls of different sources at the same time
     lock_poll_s: float = 5.0        # how often a waiting scheduler tries the leader lock
+    dispatch: str = "local"         # "local": a child process per crawl; "redis": crawl workers
 
     def __post_init__(self) -> None:
+        if self.dispatch not in ("local", "redis"):
+            raise ConfigError(f"scheduler.dispatch must be local or redis, not {self.dispatch!r}")
         for name in ("interval_floor", "interval_ceiling", "error_backoff_max", "misfire_grace", "crawl_timeout"):
             _optional_interval(name, getattr(self, name))
         for name in ("max_parallel", "lock_poll_s"):
@@ -184,6 +187,25 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class WorkersConfig:
+    """Crawl workers on other hosts (docs/deployment.md)."""
+
+    redis_url: str = ""            # "" = no workers; e.g. "redis://127.0.0.1:6379/0"
+    prefix: str = "newswatch"      # every Redis key under "<prefix>:"
+    wait_for_worker: str = "10m"   # a queued cycle that no worker takes within this fails
+
+    def __post_init__(self) -> None:
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(f"workers.redis_url must be a redis://, rediss:// or unix:// URL, not {self.redis_url!r}")
+        if not self.prefix or any(c.isspace() for c in self.prefix):
+            raise ConfigError(f"workers.prefix must be a non-empty word, not {self.prefix!r}")
+        try:
+            parse_interval(self.wait_for_worker)
+        except ConfigError as exc:
+            raise ConfigError(f"workers.wait_for_worker: {exc}") from exc
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = "sqlite:///newswatch.db"
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -193,8 +215,11 @@ class Settings:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    workers: WorkersConfig = field(default_factory=WorkersConfig)
 
     def __post_init__(self) -> None:
+        if self.scheduler.dispatch == "redis" and not self.workers.redis_url:
+            raise ConfigError('scheduler.dispatch = "redis" needs workers.redis_url')
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -28,6 +28,9 @@ class SchedulerOptions:
     reconcile_every_s: float = 5.0           # how often the source list is compared with the jobs
     # Runs in the scheduler after every crawl (detection and alert delivery); returns figures to report.
     after_cycle: Callable[[], Mapping[str, Any]] | None = None
+    # Runs one cycle instead of a local child (scheduler.child.run_cycle's signature), e.g. on a
+    # worker host through scheduler.dispatch.RedisDispatch; None: a local child process.
+    cycle_runner: Callable[..., Any] | None = None
 
 
 def settings_env(settings: Any, prefix: str = "NEWSWATCH_") -> dict[str, str]:

@@ -161,8 +161,9 @@ class Service:
         except SourceNotFoundError:
             return
         self.progress.emit("crawl_started", source=name)
-        outcome = run_cycle(self.archive, source, self.options.crawl_command, env=self.options.child_env,
-                            timeout_s=self.options.crawl_timeout_s, children=self.children)
+        runner = self.options.cycle_runner or run_cycle
+        outcome: CycleOutcome = runner(self.archive, source, self.options.crawl_command, env=self.options.child_env,
+                                       timeout_s=self.options.crawl_timeout_s, children=self.children)
         if self.children.stopping.is_set():
             self._report(outcome, None, None)
             return
