@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint bench clean
+.PHONY: test demo lint bench reliability clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/dedup.py
 	$(BIN)/python bench/scheduler_cycles.py
+	$(BIN)/python bench/peers.py
+	$(BIN)/python bench/memory.py
+
+reliability: $(STAMP)
+	NEWSWATCH_FUZZ_EXAMPLES=10000 $(BIN)/pytest -m reliability --durations=0
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
