@@ -33,8 +33,8 @@ from newswatch.errors import ConfigError, NewswatchError
 from newswatch.exporting import write_rows
 from newswatch.seeds import SeedLoadReport, load_seeds
 from newswatch.warc import write_warc
+from newswatch.worker import crawl_child_command, worker_options
 from newswatch.worker import serve as serve_worker
-from newswatch.worker import worker_options
 from scheduler import Progress, SchedulerError, SchedulerOptions, SourceHealth, assess_all, run_scheduler, settings_env
 from scheduler.dispatch import RedisDispatch
 from storage import Archive, SourceExistsError
@@ -55,6 +55,13 @@ _SOURCE_KEYS = frozenset({"name", "url", "interval", "note"})
 class AlertsReport:
     detection: DetectionReport
     delivery: DeliveryReport | None
+
+    def figures(self) -> dict[str, Any]:
+        """The cycle's counts, as the crawl summary and the scheduler's progress report them."""
+        figures: dict[str, Any] = dataclasses.asdict(self.detection)
+        if self.delivery is not None:
+            figures.update(sent=self.delivery.sent, failed=self.delivery.failed, given_up=self.delivery.given_up)
+        return figures
 
 
 @dataclass(frozen=True)
@@ -184,8 +191,7 @@ class Newswatch:
             raise ConfigError(f"interval floor {floor}s is above the interval ceiling {ceiling}s")
         options = SchedulerOptions(
             archive_url=self.settings.db,
-            crawl_command=(sys.executable, "-m", "newswatch", "--db", self.settings.db, "crawl", "--json",
-                           "--no-alerts", "--source"),
+            crawl_command=crawl_child_command(self.settings.db),
             after_cycle=self._alerts_after_cycle if self.settings.alerts.enabled else None,
             cycle_runner=self._cycle_runner(),
             child_env=settings_env(self.settings), interval_floor_s=floor, interval_ceiling_s=ceiling,
@@ -250,11 +256,7 @@ class Newswatch:
         return AlertsReport(detection, delivery)
 
     def _alerts_after_cycle(self) -> dict[str, Any]:
-        report = self.process_alerts()
-        figures: dict[str, Any] = dataclasses.asdict(report.detection)
-        if report.delivery is not None:
-            figures.update(sent=report.delivery.sent, failed=report.delivery.failed)
-        return figures
+        return self.process_alerts().figures()
 
     def list_alerts(self, limit: int | None = None, include_all: bool = False) -> list[EventInfo]:
         """Alerted events (or every detected event), newest first, with their reports."""

@@ -142,10 +142,7 @@ def print_runs(runs: Sequence[RunInfo], as_json: bool, console: Console | None =
 
 def print_alerts_cycle(alerts: Any, as_json: bool, console: Console | None = None) -> None:
     """The alerts line of a crawl summary (`AlertsReport` from the application)."""
-    detection, delivery = alerts.detection, alerts.delivery
-    figures = dataclasses.asdict(detection)
-    if delivery is not None:
-        figures.update(sent=delivery.sent, failed=delivery.failed, given_up=delivery.given_up)
+    detection, figures = alerts.detection, alerts.figures()
     if as_json:
         print(json.dumps({"alerts": figures}, ensure_ascii=False))
         return

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import TextIO
 
 from newswatch.config import Settings, load_settings
 from newswatch.errors import ConfigError
 from scheduler import Progress, settings_env
 from scheduler.dispatch import DEFAULT_PREFIX
+from scheduler.service import stop_on_signals
 from scheduler.worker import WorkerOptions, run_worker
 from storage import Archive
+
+
+def crawl_child_command(db: str) -> tuple[str, ...]:
+    """One crawl cycle of a source (its name is appended), run as a child by the scheduler or a worker.
+    Alerts stay with the scheduler: the child archives, it does not deliver."""
+    return (sys.executable, "-m", "newswatch", "--db", db, "crawl", "--json", "--no-alerts", "--source")
 
 
 def worker_options(settings: Settings, redis_url: str, prefix: str = DEFAULT_PREFIX) -> WorkerOptions:
@@ -33,28 +36,14 @@ def worker_options(settings: Settings, redis_url: str, prefix: str = DEFAULT_PRE
     env = {**settings_env(settings), "NEWSWATCH_WORKERS_REDIS_URL": redis_url, "NEWSWATCH_WORKERS_PREFIX": prefix}
     return WorkerOptions(
         redis_url=redis_url, prefix=prefix, child_env=env, stop_grace_s=settings.scheduler.stop_grace_s,
-        crawl_command=(sys.executable, "-m", "newswatch", "--db", settings.db, "crawl", "--json", "--no-alerts",
-                       "--source"),
+        crawl_command=crawl_child_command(settings.db),
     )
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 def serve(archive: Archive, options: WorkerOptions, out: TextIO, as_json: bool = False) -> int:
     """Run crawl cycles from the queue until SIGTERM/SIGINT; returns how many ran."""
     stop = threading.Event()
-    with _stop_on_signals(stop):
+    with stop_on_signals(stop):
         return run_worker(archive, options, Progress(out, as_json), stop)
 
 

@@ -264,7 +264,9 @@ class Service:
 
 
 @contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Set `stop` on SIGTERM/SIGINT while inside; the previous handlers come back after."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         logger.info("received signal %d: stopping", signum)
         stop.set()
@@ -295,7 +297,7 @@ def run_scheduler(archive: Archive, options: SchedulerOptions, progress: Progres
     scheduler holds the archive and `options.wait_for_lock` is off."""
     lock = leader_lock_for(options.archive_url)
     stop = threading.Event()
-    with _stop_on_signals(stop):
+    with stop_on_signals(stop):
         if not _acquire(lock, options, progress, stop):
             return
         try:

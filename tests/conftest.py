@@ -56,3 +56,14 @@ def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 def archive(archive_url: str) -> Iterator[Archive]:
     with Archive.open(archive_url) as opened:
         yield opened
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis URL for the worker tests (NEWSWATCH_TEST_REDIS_URL, default db 15), or skip saying why."""
+    from tests.workers_harness import redis_url_or_reason  # noqa: PLC0415 - only the worker tests need redis
+
+    url, reason = redis_url_or_reason()
+    if url is None:
+        pytest.skip(reason)
+    return url

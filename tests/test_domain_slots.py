@@ -12,7 +12,7 @@ import pytest
 
 from replica import Replica
 from replica.handlers import Handler
-from tests.workers_harness import RequestLog, env_for_crawls, newswatch, redis_prefix, redis_url_or_reason
+from tests.workers_harness import RequestLog, env_for_crawls, newswatch, redis_prefix
 
 DELAY_S = 0.1
 PROCESSES = 3
@@ -28,14 +28,6 @@ with Archive.open(db) as archive:
 run_crawl(targets, CrawlOptions(archive_url=db, autothrottle=False, download_delay_s=delay,
                                 redis_url=redis_url, redis_prefix=prefix))
 """
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url, reason = redis_url_or_reason()
-    if url is None:
-        pytest.skip(reason)
-    return url
 
 
 @pytest.fixture

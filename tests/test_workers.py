@@ -28,21 +28,12 @@ from tests.workers_harness import (
     export_rows,
     newswatch,
     redis_prefix,
-    redis_url_or_reason,
     same_time,
     worker_events,
     workers,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url, reason = redis_url_or_reason()
-    if url is None:
-        pytest.skip(reason)
-    return url
 
 
 @pytest.fixture

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
-from datetime import date, datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import date
 
 from fastapi import HTTPException
 
 from newswatch.app import Newswatch
 from storage.errors import StorageError
-
-if TYPE_CHECKING:
-    from storage.search import SearchPage
+from storage.search import SearchHit, SearchPage, SearchQuery, search
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +33,7 @@ def _one(value: str | None) -> tuple[str, ...]:
 
 
 def run_search(newswatch: Newswatch, params: SearchParams) -> SearchPage:
-    """One page of hits; 400 for a query storage refuses, 503 while search is not installed."""
-    try:
-        from storage.search import SearchQuery, search  # noqa: PLC0415 - optional until storage.search lands
-    except ImportError as exc:
-        raise HTTPException(503, "search is not available in this installation") from exc
+    """One page of hits; 400 for a query storage refuses."""
     try:
         query = SearchQuery(
             text=params.text, sources=_one(params.source), languages=_one(params.language),
@@ -55,31 +48,13 @@ def run_search(newswatch: Newswatch, params: SearchParams) -> SearchPage:
 
 
 @dataclass(frozen=True)
-class SearchHitOut:
-    item_id: int
-    url: str
-    title: str | None
-    title_html: str
-    snippet_html: str
-    source: str
-    language: str | None
-    published_at: datetime | None
-    score: float
-    duplicate_of: str | None
-    duplicate_kind: str | None
-    event_type: str | None
-
-
-@dataclass(frozen=True)
 class SearchResult:
     text: str
     total: int
     limit: int
     offset: int
-    hits: list[SearchHitOut]
+    hits: list[SearchHit]
 
 
 def search_result(params: SearchParams, page: SearchPage) -> SearchResult:
-    names = [f.name for f in fields(SearchHitOut)]
-    hits = [SearchHitOut(**{name: getattr(hit, name) for name in names}) for hit in page.hits]
-    return SearchResult(params.text, page.total, params.limit, params.offset, hits)
+    return SearchResult(params.text, page.total, params.limit, params.offset, list(page.hits))
