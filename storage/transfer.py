@@ -76,6 +76,30 @@ def _when(value: Any, number: int) -> datetime | None:
     return moment
 
 
+def _typed(row: dict[str, Any], name: str, kind: type[int] | type[float], number: int) -> Any:
+    """A numeric field of the row, or ImportRowError naming the line (never a bare ValueError)."""
+    value = row.get(name)
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ImportRowError(number, f"{name} {value!r} is not a number") from exc
+
+
+def _event(row: dict[str, Any], number: int) -> dict[str, Any] | None:
+    event = row.get("event")
+    if event is not None and not isinstance(event, dict):
+        raise ImportRowError(number, "event must be an object or null")
+    when = (event or {}).get("date")
+    if when is not None:
+        try:
+            datetime.fromisoformat(str(when))
+        except ValueError as exc:
+            raise ImportRowError(number, f"event date {when!r} is not ISO 8601") from exc
+    return event
+
+
 def insert_row(session: Session, number: int, row: dict[str, Any]) -> bool:
     """Insert one exported item (without its duplicate link); False when its URL is archived already."""
     if session.scalars(select(Item.id).where(Item.url == row["url"])).first() is not None:
@@ -95,7 +119,8 @@ def insert_row(session: Session, number: int, row: dict[str, Any]) -> bool:
                 text_hash=text_fingerprint(record.text), language=record.language, title=record.title,
                 author=record.author, description=record.description, published_at=record.published_at,
                 images=list(record.images), source_links=list(record.source_links), is_seed=record.is_seed,
-                event=row.get("event"), alerted=bool(row.get("alerted")), version=int(row.get("version") or 1),
+                event=_event(row, number), alerted=bool(row.get("alerted")),
+                version=_typed(row, "version", int, number) or 1,
                 first_seen_at=now, updated_at=now)
     features = dedup.features_of_record(record, now)
     item.dedup_anchors = dedup.dump_anchors(features.anchors)
@@ -115,10 +140,9 @@ def link_row(session: Session, number: int, row: dict[str, Any]) -> bool:
     target = session.scalars(select(Item.id).where(Item.url == target_url)).first()
     if target is None:
         raise ImportRowError(number, f"duplicate_of {target_url} is not in the file or the archive")
-    score = row.get("duplicate_score")
     session.execute(update(Item).where(Item.url == row["url"]).values(
         duplicate_of_id=target, duplicate_kind=row.get("duplicate_kind"),
-        duplicate_score=float(score) if score is not None else None))
+        duplicate_score=_typed(row, "duplicate_score", float, number)))
     return True
 
 

@@ -80,6 +80,12 @@ def test_csv_export_flattens_events_and_lists(tmp_path: Path) -> None:
     ('{"url": "https://a.test/1", "source": "a", "text": "x", "published_at": "yesterday"}\n', "line 1: published_at"),
     ('{"url": "https://a.test/1", "source": "a", "text": "x", "duplicate_of": "https://b.test/"}\n',
      "line 1: duplicate_of https://b.test/ is not in the file"),
+    ('{"url": "https://a.test/1", "source": "a", "text": "x", "version": "two"}\n', "line 1: version 'two'"),
+    ('{"url": "https://a.test/1", "source": "a", "text": "x", "event": "conference"}\n', "line 1: event must be"),
+    ('{"url": "https://a.test/1", "source": "a", "text": "x", "event": {"date": "5/9"}}\n', "line 1: event date"),
+    ('{"url": "https://a.test/1", "source": "a", "text": "x"}\n'
+     '{"url": "https://a.test/2", "source": "a", "text": "y", "duplicate_of": "https://a.test/1", '
+     '"duplicate_score": "high"}\n', "line 2: duplicate_score 'high'"),
 ])
 def test_bad_import_lines_fail_with_their_line_number(tmp_path: Path, content: str, message: str) -> None:
     with Newswatch(Settings(db=f"sqlite:///{tmp_path / 'x.db'}")) as app, pytest.raises(ImportRowError, match=message):
