@@ -3,9 +3,10 @@
     NEWSWATCH_TEST_PG_URL=postgresql://127.0.0.1:5432/test .venv/bin/python bench/scale.py [--workers 1 2 3]
 
 One cycle of every replica source (day 0, an empty archive each time) is queued through the
-scheduler's Redis dispatch; the replica (in this process) counts the requests it answers. Wall
-time runs from queueing to the last outcome (worker start-up excluded: the workers are up first).
-Results: bench/results/scale.json.
+scheduler's RQ dispatch (scheduler.dispatch); the replica (in this process) counts the requests it
+answers. Wall time runs from queueing to the last outcome (worker start-up excluded: the workers
+are up first). `first_take_s`: from queueing to the first `crawl_started` a worker prints (an idle
+worker taking a job: dequeue, fork of the work horse, source lock). Results: bench/results/scale.json.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +53,14 @@ def one_run(replica: Replica, log: RequestLog, redis_url: str, count: int) -> di
                 time.sleep(3)  # workers importing and connecting: not part of the figure
                 log.clear()
                 dispatch = RedisDispatch(redis_url, prefix, wait_for_worker_s=120)
-                started = time.monotonic()
+                started, queued_at = time.monotonic(), time.time()
                 with Archive.open(db) as archive, ThreadPoolExecutor(len(sources)) as pool:
                     outcomes = list(pool.map(lambda name: dispatch(
                         archive, archive.get_source(name), (), env={}, timeout_s=600, children=ChildRegistry()),
                         sources))
                 seconds = time.monotonic() - started
+            takes = [datetime.fromisoformat(e["time"]).timestamp() - queued_at
+                     for e in worker_events(Path(logs)) if e.get("event") == "crawl_started"]
             per_worker = {e["log"]: 0 for e in worker_events(Path(logs))}
             for event in worker_events(Path(logs)):
                 if event.get("event") == "crawl_finished":
@@ -66,7 +70,8 @@ def one_run(replica: Replica, log: RequestLog, redis_url: str, count: int) -> di
         return {"workers": count, "seconds": round(seconds, 2), "pages": pages, "items": items,
                 "pages_per_s": round(pages / seconds, 2), "statuses": sorted(o.status for o in outcomes),
                 "cycles_per_worker": sorted(per_worker.values(), reverse=True),
-                "longest_cycle_s": round(max(o.seconds for o in outcomes), 2)}
+                "longest_cycle_s": round(max(o.seconds for o in outcomes), 2),
+                "first_take_s": round(min(takes), 3) if takes else None}
     finally:
         next(schema, None)
 

@@ -191,7 +191,7 @@ class WorkersConfig:
     """Crawl workers on other hosts (docs/deployment.md)."""
 
     redis_url: str = ""            # "" = no workers; e.g. "redis://127.0.0.1:6379/0"
-    prefix: str = "newswatch"      # every Redis key under "<prefix>:"
+    prefix: str = "newswatch"      # the RQ queue's name; source locks and domain slots under "<prefix>:"
     wait_for_worker: str = "10m"   # a queued cycle that no worker takes within this fails
 
     def __post_init__(self) -> None:

@@ -10,14 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 from typing import TextIO
 
 from newswatch.config import Settings, load_settings
 from newswatch.errors import ConfigError
 from scheduler import Progress, settings_env
 from scheduler.dispatch import DEFAULT_PREFIX
-from scheduler.service import stop_on_signals
 from scheduler.worker import WorkerOptions, run_worker
 from storage import Archive
 
@@ -41,10 +39,8 @@ def worker_options(settings: Settings, redis_url: str, prefix: str = DEFAULT_PRE
 
 
 def serve(archive: Archive, options: WorkerOptions, out: TextIO, as_json: bool = False) -> int:
-    """Run crawl cycles from the queue until SIGTERM/SIGINT; returns how many ran."""
-    stop = threading.Event()
-    with stop_on_signals(stop):
-        return run_worker(archive, options, Progress(out, as_json), stop)
+    """Run crawl cycles from the queue until SIGTERM/SIGINT (RQ's signal handlers); returns how many ran."""
+    return run_worker(archive, options, Progress(out, as_json))
 
 
 def main(argv: list[str] | None = None) -> None:

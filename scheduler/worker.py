@@ -1,34 +1,50 @@
-"""`newswatch worker`: take crawl cycles from the Redis queue that `newswatch run` feeds (see
-scheduler.dispatch) and run each one in a child process, exactly as the scheduler would locally.
+"""`newswatch worker`: an RQ worker on the queue `newswatch run` feeds (see scheduler.dispatch); each
+job is one crawl cycle, run in a child process exactly as the scheduler would run it locally.
 
-While a cycle runs, a heartbeat renews the job's lease (so the scheduler can tell a lost worker
-from a slow crawl) and the source's lock (so a job queued again after a scheduler restart waits
-for the crawl still running elsewhere instead of crawling the source twice at once). SIGTERM:
-no new job; the running crawl gets SIGTERM, records itself as interrupted, and is reported.
+RQ's forking worker runs each job in a work horse (a fork of this process) and heartbeats it;
+the job function (`crawl_job`) starts the crawl child (`scheduler.child.run_cycle`: the same time
+limit, SIGTERM then SIGKILL) and returns the cycle's outcome as a small JSON object. Around it:
+
+- a per-source redis-py `Lock`, renewed while the crawl runs: a cycle queued again after a
+  scheduler restart waits for the crawl of that source still running elsewhere, never two at once;
+- the horse dies with its worker (PR_SET_PDEATHSIG), so a worker killed with SIGKILL leaves no
+  unsupervised crawl: its job stops heartbeating and RQ's abandoned-job check fails it;
+- SIGTERM to the worker (warm shutdown): no new job; the running crawl gets SIGTERM, records
+  itself as interrupted and is reported (RQ alone would wait for the whole cycle).
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import ctypes
 import logging
 import os
+import signal
 import socket
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from types import FrameType
+from typing import Any
 
 import redis
+from redis.lock import Lock
+from rq import Queue, Worker
+from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from scheduler.adaptive import CycleFigures
 from scheduler.child import ChildRegistry, CycleOutcome, run_cycle
-from scheduler.dispatch import DEFAULT_PREFIX, LEASE_S, POLL_S, RESULT_TTL_S, Keys, outcome_to_json
+from scheduler.dispatch import DEFAULT_PREFIX, HEARTBEAT_S, HEARTBEAT_TTL_S, RESULT_TTL_S, outcome_to_result
 from scheduler.progress import Progress
 from storage import Archive, SourceNotFoundError
 
 logger = logging.getLogger(__name__)
 
-_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+LOCK_S = 15.0          # the source lock's TTL; renewed every LOCK_S / 3 while the crawl runs
+LOCK_POLL_S = 1.0
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -40,118 +56,141 @@ class WorkerOptions:
     child_env: Mapping[str, str] = field(default_factory=dict)
     prefix: str = DEFAULT_PREFIX
     stop_grace_s: float = 30.0
-    name: str = ""          # how this worker shows in leases; default "host pid=N"
+    name: str = ""          # how this worker shows in `rq info`; default "host.pid"
 
 
-class _Job:
-    """One taken job: its lease and source lock, renewed by a heartbeat thread until `finish`."""
-
-    def __init__(self, client: redis.Redis, keys: Keys, data: dict[str, Any], *, worker: str,
-                 stop: threading.Event, stop_grace_s: float) -> None:
-        self.client, self.keys, self.worker = client, keys, worker
-        self.id, self.source = str(data["id"]), str(data["source"])
-        self.timeout_s = float(data.get("timeout_s", 3600.0))
-        self.children = ChildRegistry()
-        self.holds_source = False
-        self._stop, self._stop_grace_s = stop, stop_grace_s
-        self._done = threading.Event()
-        self._beat = threading.Thread(target=self._heartbeat, name=f"lease {self.id}", daemon=True)
-
-    def start(self) -> None:
-        self._renew()
-        self._beat.start()
-
-    def cancelled(self) -> bool:
-        return self._stop.is_set() or bool(self.client.exists(self.keys.cancel(self.id)))
-
-    def take_source(self) -> bool:
-        """Wait for the source's lock (held by a crawl of it still running elsewhere); False if cancelled."""
-        while not self.client.set(self.keys.source(self.source), self.id, nx=True, px=int(LEASE_S * 1000)):
-            if self.cancelled():
-                return False
-            self._done.wait(POLL_S)
-        self.holds_source = True
-        return True
-
-    def _renew(self) -> None:
-        ttl = int(LEASE_S * 1000)
-        self.client.set(self.keys.lease(self.id), self.worker, px=ttl)
-        if self.holds_source:
-            self.client.pexpire(self.keys.source(self.source), ttl)
-
-    def _heartbeat(self) -> None:
-        killed_at: float | None = None
-        waited = 0.0
-        while not self._done.wait(LEASE_S / 5):
-            waited += LEASE_S / 5
-            try:
-                self._renew()
-                if self.cancelled() and not self.children.stopping.is_set():
-                    self.children.terminate_all()
-                    killed_at = waited + self._stop_grace_s
-            except redis.RedisError as exc:  # the lease lapses; the scheduler will see a lost worker
-                logger.warning("job %s: could not renew the lease: %s", self.id, exc)
-            if killed_at is not None and waited >= killed_at:
-                self.children.kill_all()
-
-    def finish(self, outcome: CycleOutcome) -> None:
-        self._done.set()
-        self._beat.join()
-        pipe = self.client.pipeline()
-        pipe.lpush(self.keys.result(self.id), outcome_to_json(outcome))
-        pipe.expire(self.keys.result(self.id), RESULT_TTL_S)
-        pipe.delete(self.keys.lease(self.id), self.keys.cancel(self.id))
-        pipe.execute()
-        if self.holds_source:
-            self.client.eval(_RELEASE, 1, self.keys.source(self.source), self.id)
+@dataclass(frozen=True)
+class _Context:
+    archive: Archive
+    options: WorkerOptions
+    progress: Progress
+    worker_pid: int
 
 
-def run_worker(archive: Archive, options: WorkerOptions, progress: Progress, stop: threading.Event) -> int:
-    """Take and run crawl cycles until `stop` is set; returns how many this worker ran."""
-    client: redis.Redis = redis.Redis.from_url(options.redis_url, decode_responses=True)
-    keys = Keys(options.prefix)
-    worker = options.name or f"{socket.gethostname()} pid={os.getpid()}"
-    progress.emit("worker_started", worker=worker, queue=keys.jobs)
-    done = 0
-    while not stop.is_set():
-        try:
-            reply = cast("list[str] | None", client.brpop([keys.jobs], timeout=POLL_S))
-        except redis.ConnectionError as exc:
-            logger.warning("work queue unreachable: %s", exc)
-            stop.wait(POLL_S)
-            continue
-        if reply is None:
-            continue
-        if stop.is_set():  # taken while stopping: back to the queue's far end, for another worker
-            client.rpush(keys.jobs, reply[1])
-            break
-        job = _Job(client, keys, json.loads(reply[1]), worker=worker, stop=stop, stop_grace_s=options.stop_grace_s)
-        _run_job(archive, options, progress, job)
-        done += 1
-    progress.emit("worker_stopped", worker=worker, jobs=done)
-    client.close()
-    return done
+# Set by run_worker before the work loop starts: the job function runs in a fork of this process
+# (RQ's work horse), which inherits it; RQ passes a job only its own arguments.
+_context: _Context | None = None
 
 
-def _run_job(archive: Archive, options: WorkerOptions, progress: Progress, job: _Job) -> None:
-    job.start()
-    outcome: CycleOutcome
+class CrawlWorker(Worker):
+    """RQ's forking worker with a heartbeat lapse of HEARTBEAT_TTL_S instead of RQ's fixed +60 s
+    (a lost worker's cycle is failed within seconds, as with the lease before), and a warm
+    shutdown that stops the running crawl instead of waiting for the whole cycle."""
+
+    jobs_run = 0
+
+    def get_heartbeat_ttl(self, job: Job) -> int:
+        return max(HEARTBEAT_TTL_S, int(self.job_monitoring_interval) + 1)
+
+    def handle_warm_shutdown_request(self) -> None:
+        super().handle_warm_shutdown_request()  # type: ignore[no-untyped-call]
+        if self.horse_pid:  # crawl_job turns this into a SIGTERM for the crawl (the horse is its own group)
+            self.kill_horse(signal.SIGTERM)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        super().execute_job(job, queue)
+        self.jobs_run += 1
+
+
+def run_worker(archive: Archive, options: WorkerOptions, progress: Progress) -> int:
+    """Take and run crawl cycles until SIGTERM/SIGINT (RQ's handlers); returns how many this worker ran."""
+    global _context  # noqa: PLW0603 - see _context
+    client: redis.Redis = redis.Redis.from_url(options.redis_url)
+    name = options.name or f"{socket.gethostname()}.{os.getpid()}"
+    worker = CrawlWorker([options.prefix], connection=client, name=name, serializer=JSONSerializer,
+                         job_monitoring_interval=HEARTBEAT_S, default_result_ttl=RESULT_TTL_S)
+    _context = _Context(archive, options, progress, os.getpid())
+    progress.emit("worker_started", worker=name, queue=options.prefix)
     try:
-        if not job.take_source():
-            outcome = CycleOutcome(job.source, "interrupted", error="stopped before the crawl began")
-        else:
-            source = archive.get_source(job.source)
-            progress.emit("crawl_started", source=job.source, job=job.id)
-            outcome = run_cycle(archive, source, options.crawl_command, env=options.child_env,
-                                timeout_s=job.timeout_s, children=job.children)
-    except SourceNotFoundError:
-        outcome = CycleOutcome(job.source, "crashed", error=f"no source {job.source!r} in this worker's archive")
-    except Exception as exc:  # reported to the scheduler, which records it; the worker goes on
-        logger.exception("job %s (%s) failed", job.id, job.source)
-        outcome = CycleOutcome(job.source, "crashed", error=f"worker error: {exc}")
-    job.finish(outcome)
+        worker.work(logging_level="WARNING")
+    finally:
+        _context = None
+        progress.emit("worker_stopped", worker=name, jobs=worker.jobs_run)
+        client.close()
+    return worker.jobs_run
+
+
+def crawl_job(source: str, timeout_s: float) -> dict[str, Any]:
+    """RQ job function (runs in the work horse): one crawl cycle of `source`; the outcome as JSON."""
+    context = _context
+    if context is None:
+        raise RuntimeError("crawl_job runs in a `newswatch worker` only")
+    _die_with_worker(context.worker_pid)
+    # A forked horse must not share the worker's pooled database connections (SQLAlchemy's fork recipe).
+    context.archive.engine.dispose(close=False)
+    children = ChildRegistry()
+    _stop_crawl_on_sigterm(children, context.options.stop_grace_s)
+    client: redis.Redis = redis.Redis.from_url(context.options.redis_url)
+    lock = client.lock(f"{context.options.prefix}:source:{source}", timeout=LOCK_S, thread_local=False)
+    try:
+        outcome = _locked_cycle(context, lock, source, timeout_s, children)
+    finally:
+        with contextlib.suppress(redis.exceptions.LockError, redis.RedisError):
+            lock.release()
+        client.close()
     counters = outcome.counters
-    progress.emit("crawl_finished", source=outcome.source, status=outcome.status, seconds=outcome.seconds,
-                  new=int(counters.get("items_new", 0)), updated=int(counters.get("items_updated", 0)),
-                  known=CycleFigures.from_counters(counters).known, error=outcome.error,
-                  runs=[run.id for run in outcome.runs])
+    context.progress.emit(
+        "crawl_finished", source=outcome.source, status=outcome.status, seconds=outcome.seconds,
+        new=int(counters.get("items_new", 0)), updated=int(counters.get("items_updated", 0)),
+        known=CycleFigures.from_counters(counters).known, error=outcome.error, runs=[run.id for run in outcome.runs])
+    return outcome_to_result(outcome)
+
+
+def _locked_cycle(context: _Context, lock: Lock, source: str, timeout_s: float,
+                  children: ChildRegistry) -> CycleOutcome:
+    while not lock.acquire(blocking=True, blocking_timeout=LOCK_POLL_S):
+        if children.stopping.is_set():
+            return CycleOutcome(source, "interrupted", error="stopped before the crawl began")
+    try:
+        archive = context.archive
+        found = archive.get_source(source)
+        context.progress.emit("crawl_started", source=source, job=os.environ.get("RQ_JOB_ID", ""))
+        with _renewing(lock):
+            return run_cycle(archive, found, context.options.crawl_command, env=context.options.child_env,
+                             timeout_s=timeout_s, children=children)
+    except SourceNotFoundError:
+        return CycleOutcome(source, "crashed", error=f"no source {source!r} in this worker's archive")
+    except Exception as exc:  # reported to the scheduler, which records it; the worker goes on
+        logger.exception("crawl job for %s failed", source)
+        return CycleOutcome(source, "crashed", error=f"worker error: {exc}")
+
+
+@contextlib.contextmanager
+def _renewing(lock: Lock) -> Iterator[None]:
+    """Keep the source lock while the crawl runs; it lapses LOCK_S after this horse dies."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(LOCK_S / 3):
+            try:
+                lock.reacquire()
+            except (redis.exceptions.LockError, redis.RedisError) as exc:
+                logger.warning("could not renew the lock %s: %s", lock.name, exc)
+
+    thread = threading.Thread(target=renew, name=f"lock {lock.name}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def _die_with_worker(worker_pid: int) -> None:
+    """SIGKILL this horse when its worker dies: a lost worker's crawl must not go on unwatched (the
+    crawl child, whose parent is this horse, then gets SIGTERM from scheduler.crawl_child)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != worker_pid:  # the worker died before the request took effect
+        os._exit(1)
+
+
+def _stop_crawl_on_sigterm(children: ChildRegistry, grace_s: float) -> None:
+    """SIGTERM (the worker's warm shutdown): SIGTERM the crawl, SIGKILL it after `grace_s`."""
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        children.terminate_all()
+        timer = threading.Timer(grace_s, children.kill_all)
+        timer.daemon = True
+        timer.start()
+
+    signal.signal(signal.SIGTERM, handle)

@@ -132,6 +132,7 @@ def add_sources(db: str, replica: Replica) -> list[str]:
 def workers(db: str, redis_url: str, prefix: str, count: int, logs: Path) -> Iterator[list[subprocess.Popen[str]]]:
     """`count` worker processes (python -m newswatch.worker), stopped with SIGTERM afterwards."""
     procs = []
+    logs.mkdir(parents=True, exist_ok=True)
     for index in range(count):
         out = (logs / f"worker{index}.jsonl").open("w", encoding="utf-8")
         procs.append(subprocess.Popen(
@@ -156,6 +157,20 @@ def worker_events(logs: Path) -> list[dict[str, Any]]:
             if line.startswith("{"):
                 events.append({**json.loads(line), "log": path.stem})
     return events
+
+
+def wait_for_event(logs: Path, event: str, timeout_s: float = 60.0) -> dict[str, Any]:
+    """The first `event` any worker in `logs` printed, waiting for it up to `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            found = [e for e in worker_events(logs) if e.get("event") == event]
+        except ValueError:  # a line being written
+            found = []
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no worker printed {event} within {timeout_s:g} s")
 
 
 def dedup_groups(rows: dict[str, dict[str, Any]]) -> set[frozenset[str]]:
