@@ -26,6 +26,7 @@ from crawler.archive_link import open_archive
 from crawler.discovered import Discovered
 from crawler.errors import ExtractionError
 from crawler.extraction import ExtractedPage, PageType, decode_html, extract_page
+from crawler.held_articles import HeldArticles
 from storage import Archive
 from storage.records import KnownArticle
 
@@ -114,13 +115,15 @@ class SourceSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         self.archive = open_archive(self.crawler)
+        self.articles = HeldArticles(self.crawler, self.source)
         yield scrapy.Request(self.home_url, callback=self.parse_home, errback=self.fetch_failed,
                              meta={"kind": "home", "edition": None}, dont_filter=True)
         yield self._request(urljoin(self.home_url, "/robots.txt"), self.parse_robots, "robots")
         for url in self.pending:
             self.count("articles_retried")
             if (request := self._article_request(url, retry=True)) is not None:
-                yield request
+                for held in self.articles.send([request]):
+                    yield held
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         if response.status == 304 or not isinstance(response, TextResponse):
@@ -177,7 +180,7 @@ class SourceSpider(scrapy.Spider):
         for url in listings.section_links(selector, response.url, self.netlocs):
             self.state.add(self.state.sections, url)
             yield self._request(url, self.parse_listing, "listing")
-        yield from self._articles_from(selector, response.url, "home")
+        yield from self.articles.send(self._articles_from(selector, response.url, "home"))
 
     def _follow_known(self, home: str) -> Iterator[scrapy.Request]:
         """After a 304 home page: what earlier cycles discovered under that home page."""
@@ -229,7 +232,7 @@ class SourceSpider(scrapy.Spider):
             if not discovery.same_site(entry.url, self.netlocs):
                 self.count("links_offsite")
             elif (request := self._article_request(entry.url, listed_at=entry.published_at)) is not None:
-                yield request
+                yield from self.articles.send([request])
 
     def _feed_index(self, response: Response, problem: str | None) -> Iterator[scrapy.Request]:
         """An HTML page where a feed was expected: an RSS index page lists feeds, else it is reported."""
@@ -278,7 +281,7 @@ class SourceSpider(scrapy.Spider):
             # Newer than anything this sitemap listed before: new, or changed since we saw it.
             request = self._article_request(entry.url, changed=mark is not None, listed_at=entry.published)
             if request is not None:
-                yield request
+                yield from self.articles.send([request])
 
     # -- listings ------------------------------------------------------------------------------
 
@@ -289,8 +292,8 @@ class SourceSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return
         self.count("listings")
-        new = list(self._articles_from(response.selector, response.url, "listing"))
-        yield from new
+        new = self._articles_from(response.selector, response.url, "listing")
+        yield from self.articles.send(new)
         depth = int(response.meta.get("listing_page", 1))
         following = listings.next_page(response.selector, response.url, self.netlocs)
         if following and new and depth < self.max_listing_pages:
@@ -298,12 +301,13 @@ class SourceSpider(scrapy.Spider):
         elif following and new:
             self.count("listings_page_limit")
 
-    def _articles_from(self, selector: Any, base_url: str, where: str) -> Iterator[scrapy.Request]:
+    def _articles_from(self, selector: Any, base_url: str, where: str) -> list[scrapy.Request]:
         """Requests for the article links of a page that are neither archived nor requested already."""
+        found = []
         for url in listings.article_links(selector, base_url, self.netlocs, self.state.patterns):
-            request = self._article_request(url, found_on=where)
-            if request is not None:
-                yield request
+            if (request := self._article_request(url, found_on=where)) is not None:
+                found.append(request)
+        return found
 
     def _learn(self, article_urls: list[str]) -> None:
         for name in url_patterns.learn_patterns(article_urls):
@@ -320,8 +324,8 @@ class SourceSpider(scrapy.Spider):
         is recent (the re-check window) and was last fetched a while ago; then it is fetched
         conditionally. Only the site's own dates are compared with each other, never our clock.
         """
-        if meta.get("listed_at") is not None:
-            self.listed_at.setdefault(url, meta.pop("listed_at"))
+        if (listed := meta.pop("listed_at", None)) is not None:
+            self._note_listed_time(url, listed)
         if url in self.seen_article_urls:
             return None
         if url in self.not_articles and not changed:
@@ -339,6 +343,16 @@ class SourceSpider(scrapy.Spider):
             meta.update(etag=known.etag, last_modified=known.last_modified)
         self.seen_article_urls.add(url)
         return self._request(url, self.parse_article, "article", **meta)
+
+    def _note_listed_time(self, url: str, listed: datetime) -> None:
+        """Where a feed and a sitemap both list an article, keep a time over a bare day, then the
+        earliest: the same choice whichever was parsed first."""
+        def rank(when: datetime) -> tuple[bool, datetime]:
+            return when.astimezone(self.tz).time() == time(0), when
+
+        current = self.listed_at.get(url)
+        if current is None or rank(listed) < rank(current):
+            self.listed_at[url] = listed
 
     def _lookup(self, url: str) -> KnownArticle | None:
         if url not in self.known_cache:
