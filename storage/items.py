@@ -68,7 +68,12 @@ def _link_duplicate(session: Session, item: Item, record: PageRecord) -> None:
     if decision is None or root is None:
         item.duplicate_of_id, item.duplicate_kind, item.duplicate_score = None, None, None
         return
-    item.duplicate_of_id, item.duplicate_kind, item.duplicate_score = root.id, decision.kind, decision.score
+    if dedup.ranks_first(item, root):
+        dedup.take_over(session, root, item, decision.kind, decision.score)
+        root = item
+    else:
+        item.duplicate_of_id = root.id
+        item.duplicate_kind, item.duplicate_score = dedup.relation(item, root, (decision.kind, decision.score))
     session.flush()
     dedup.merge_groups(session, root, features, item.id)
     session.refresh(item)

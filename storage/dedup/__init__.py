@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.dedup.anchors import dump as dump_anchors
+from storage.dedup.canonical import canonical_key, ranks_first
 from storage.dedup.explain import ItemNotFoundError, explain_item
 from storage.dedup.features import Features, compute
 from storage.dedup.index import (
@@ -20,6 +20,8 @@ from storage.dedup.index import (
     item_features,
     lock_keys,
     merge_groups,
+    relation,
+    take_over,
     write_keys,
 )
 from storage.dedup.urls import canonicalize_url
@@ -33,6 +35,7 @@ __all__ = [
     "Features",
     "ItemNotFoundError",
     "adopt_matches",
+    "canonical_key",
     "canonicalize_url",
     "delete_keys",
     "dump_anchors",
@@ -43,6 +46,9 @@ __all__ = [
     "item_features",
     "lock_keys",
     "merge_groups",
+    "ranks_first",
+    "relation",
+    "take_over",
     "write_keys",
 ]
 
@@ -65,9 +71,7 @@ def adopt_matches(session: Session, seed: Item, features: Features) -> int:
         root = group_root(session, decision, seed.id) if decision else None
         if decision is None or root is None or root.is_seed:
             continue
-        for member in session.scalars(select(Item).where(Item.duplicate_of_id == root.id)):
-            member.duplicate_of_id = seed.id
-        root.duplicate_of_id, root.duplicate_kind, root.duplicate_score = seed.id, decision.kind, decision.score
+        take_over(session, root, seed, decision.kind, decision.score)
         moved += 1
     if moved:
         logger.info("seed %s adopted %d earlier group(s)", seed.url, moved)

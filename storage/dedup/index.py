@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage.dedup import anchors as anchor_mod
 from storage.dedup.anchors import Anchor
+from storage.dedup.canonical import ranks_first
 from storage.dedup.features import UNDATED, Features, compute, day_number
 from storage.dedup.shingles import index_key, overlap, shingles
 from storage.models import DedupKey, Item
@@ -113,9 +114,13 @@ _UNDATED_HITS = _hits(_KEYS.day == UNDATED)
 _DATED_HITS = _hits(_DAY_WINDOW)
 # Anchor hits and, in the same scan, strong-key hits: an item counts as strong when it is among the
 # MAX_CANDIDATES items with most strong hits, as a separate strong-key look-up would have ranked it.
+# Strong hits come first: ranked by hit count alone, a translation sharing one strong anchor fell
+# behind a dozen items sharing one weak one (a common place name), so whether two editions were
+# linked depended on which of them arrived first.
 _STRONG = func.sum(case((_KEYS.key.in_(bindparam("strong", expanding=True)), 1), else_=0))
 _ANCHOR_HITS = _hits(_DAY_WINDOW).add_columns(
-    _STRONG, func.row_number().over(order_by=(_STRONG.desc(), _KEYS.item_id)))
+    _STRONG, func.row_number().over(order_by=(_STRONG.desc(), _KEYS.item_id))
+).order_by(None).order_by(_STRONG.desc(), _COUNT.desc(), _KEYS.item_id)
 _EXACT = (select(_ITEMS.id).where(_ITEMS.id != bindparam("exclude"), _ITEMS.text_hash == bindparam("text_hash"))
           .order_by(_ITEMS.is_seed.desc(), _ITEMS.duplicate_of_id.is_(None).desc(), _ITEMS.id.asc()).limit(1))
 _IDS = _ITEMS.id.in_(bindparam("ids", expanding=True))
@@ -251,8 +256,9 @@ def find_match(  # noqa: PLR0917
 
 
 def merge_groups(session: Session, root: Item, features: Features, item_id: int) -> int:
-    """Groups that the new item ties to `root` by a strong anchor are merged into the older root
-    (a seed first): editions seen before their group's link was known end in one group."""
+    """Groups that the new item ties to `root` by a strong anchor are merged under the root that
+    ranks first (storage.dedup.canonical): editions seen before their group's link was known end
+    in one group."""
     merged = 0
     for candidate_id in _by_keys(session, strong_keys(features), item_id, day=features.day):
         other = root_of(session, candidate_id)
@@ -262,12 +268,10 @@ def merge_groups(session: Session, root: Item, features: Features, item_id: int)
         found = judge_translation(features, candidate_features(candidate, "translation")) if candidate else None
         if not found or found[0] < 1.0:
             continue
-        keep, lose = (root, other) if (root.is_seed, -root.id) >= (other.is_seed, -other.id) else (other, root)
+        keep, lose = (other, root) if ranks_first(other, root) else (root, other)
         if lose.is_seed:
             continue
-        for member in session.scalars(select(Item).where(Item.duplicate_of_id == lose.id)):
-            member.duplicate_of_id = keep.id
-        lose.duplicate_of_id, lose.duplicate_kind, lose.duplicate_score = keep.id, "translation", found[0]
+        take_over(session, lose, keep, "translation", found[0])
         root = keep
         merged += 1
     return merged
@@ -278,3 +282,34 @@ def group_root(session: Session, decision: Decision, item_id: int) -> Item | Non
     if root is None or root.id == item_id:
         return None
     return root
+
+
+def take_over(session: Session, old_root: Item, new_root: Item, kind: str, score: float) -> None:
+    """Make `new_root` the canonical item of `old_root`'s group: its members follow, each with its
+    relation to the new root (so a member's kind does not depend on which root it was filed under
+    first), and `old_root` becomes a duplicate of `new_root` with the decision that tied them."""
+    members = select(Item).where(Item.duplicate_of_id == old_root.id, Item.id != new_root.id)
+    for member in session.scalars(members):
+        member.duplicate_of_id = new_root.id
+        member.duplicate_kind, member.duplicate_score = relation(member, new_root, (member.duplicate_kind or kind,
+                                                                                  member.duplicate_score or score))
+    new_root.duplicate_of_id, new_root.duplicate_kind, new_root.duplicate_score = None, None, None
+    old_root.duplicate_of_id = new_root.id
+    old_root.duplicate_kind, old_root.duplicate_score = relation(old_root, new_root, (kind, score))
+
+
+def relation(member: Item, root: Item, otherwise: tuple[str, float]) -> tuple[str, float]:
+    """How `member` repeats its group's root: the same text, a near copy or a translation, judged
+    against the root itself (not the member it was matched through, which depends on what had
+    arrived); `otherwise` when no judge links the two directly."""
+    return _relation(member, root) or otherwise
+
+
+def _relation(member: Item, root: Item) -> tuple[str, float] | None:
+    if member.text_hash == root.text_hash and member.text.strip():
+        return "exact", 1.0
+    near = judge_near(candidate_features(member, "near"), candidate_features(root, "near"), root.is_seed)
+    if near is not None:
+        return "near", near[0]
+    found = judge_translation(candidate_features(member, "translation"), candidate_features(root, "translation"))
+    return ("translation", found[0]) if found is not None else None
