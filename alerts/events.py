@@ -54,18 +54,25 @@ def assign(session: Session, pending: store.PendingReport, record: EventRecord) 
                 evidence = {"type": record.type, "date": record.date.isoformat(), "province": record.province,
                             "organizer": record.organizer}
                 return _attach(session, pending, record, Assignment(event_id, "same_event", evidence))
-    new = store.NewEvent(
+    event_id = store.create_event(session, _told_by(pending, record), pending.item_id)
+    return _attach(session, pending, record, Assignment(event_id, "first", {"detected_by": record.rule}))
+
+
+def _told_by(pending: store.PendingReport, record: EventRecord) -> store.NewEvent:
+    """The event as this report tells it."""
+    return store.NewEvent(
         type=record.type, event_date=record.date, province=record.province, place=record.place,
-        organizer=record.organizer, organizer_key=key, topic=record.topic, title=pending.title or None,
+        organizer=record.organizer, organizer_key=organizer_key(record.organizer), topic=record.topic,
+        title=pending.title or None,
         details={"officials": [{"name": o.name, "title": o.title} for o in record.officials],
                  "matched": list(record.matched), "rule": record.rule, "score": record.score,
                  "language": pending.language},
     )
-    event_id = store.create_event(session, new, pending.item_id)
-    return _attach(session, pending, record, Assignment(event_id, "first", {"detected_by": record.rule}))
 
 
 def _attach(session: Session, pending: store.PendingReport, record: EventRecord, assignment: Assignment) -> Assignment:
     store.attach_report(session, pending.item_id, assignment.event_id, assignment.relation,
                         evidence=assignment.evidence, item_event=item_event_fields(record))
+    if not assignment.created:
+        store.promote_report(session, assignment.event_id, pending.item_id, _told_by(pending, record))
     return assignment

@@ -79,7 +79,7 @@ class AlertService:
                 return report
             for pending in batch:
                 self._process(pending, now or utcnow(), report)
-                after = pending.item_id
+            after = max(pending.item_id for pending in batch)
 
     def _process(self, pending: store.PendingReport, now: datetime, report: DetectionReport) -> None:
         text = report_text(pending)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session
 
+from storage.dedup.canonical import canonical_key, ranks_first
 from storage.models import AlertCheck, AlertDelivery, Event, EventReport, Item, utcnow
 from storage.upsert import insert_ignoring_conflict, upsert_row
 
@@ -105,12 +106,16 @@ def lock_events(session: Session) -> None:
 
 
 def pending_reports(session: Session, limit: int, after_id: int = 0) -> list[PendingReport]:
-    """Items (oldest first) never read by detection, or edited since it read them."""
+    """Items never read by detection, or edited since it read them: the `limit` oldest, in
+    canonical order (storage.dedup.canonical)."""
     stmt = (
         select(Item).outerjoin(AlertCheck, AlertCheck.item_id == Item.id)
         .where(Item.id > after_id, or_(AlertCheck.item_id.is_(None), AlertCheck.version < Item.version))
         .order_by(Item.id).limit(limit)
     )
+    # Within a batch the report that ranks first as a canonical item (the original before its
+    # translations and republications) is read first, so it founds the event whichever arrived first.
+    items = sorted(session.scalars(stmt), key=canonical_key)
     return [
         PendingReport(
             item_id=item.id, url=item.url, source=item.source, language=item.language, title=item.title or "",
@@ -118,7 +123,7 @@ def pending_reports(session: Session, limit: int, after_id: int = 0) -> list[Pen
             first_seen_at=item.first_seen_at, version=item.version, is_seed=item.is_seed,
             group_root_id=item.duplicate_of_id or item.id,
         )
-        for item in session.scalars(stmt)
+        for item in items
     ]
 
 
@@ -162,6 +167,21 @@ def attach_report(session: Session, item_id: int, event_id: int, relation: str, 
     event = session.get(Event, event_id)
     session.execute(update(Item).where(Item.id == item_id).values(
         event=item_event, alerted=bool(event and event.alerted)))
+
+
+def promote_report(session: Session, event_id: int, item_id: int, new: NewEvent) -> bool:
+    """Tell the event as `item` tells it when `item` ranks before the report the event is told
+    from (storage.dedup.canonical): what an event says does not follow which report was read first."""
+    event = session.get(Event, event_id)
+    item = session.get(Item, item_id)
+    if event is None or item is None:
+        return False
+    current = session.get(Item, event.first_item_id) if event.first_item_id is not None else None
+    if current is not None and not ranks_first(item, current):
+        return False
+    event.place, event.organizer, event.organizer_key = new.place, new.organizer, new.organizer_key
+    event.topic, event.title, event.details, event.first_item_id = new.topic, new.title, new.details, item_id
+    return True
 
 
 def refresh_report(session: Session, item_id: int, item_event: dict[str, Any]) -> bool:
@@ -242,7 +262,8 @@ def deliveries(session: Session, event_ids: Sequence[int] | None = None) -> list
 
 def load_events(session: Session, event_ids: Sequence[int] | None = None, alerted_only: bool = False,
                 limit: int | None = None) -> list[EventInfo]:
-    """Events (newest first) with their reports in the order they were attached."""
+    """Events (newest first) with their reports, the one the event is told from first, then in
+    canonical order."""
     stmt = select(Event).order_by(Event.id.desc())
     if event_ids is not None:
         stmt = stmt.where(Event.id.in_(list(event_ids)))
@@ -256,7 +277,9 @@ def load_events(session: Session, event_ids: Sequence[int] | None = None, alerte
         rows = session.execute(
             select(EventReport, Item).join(Item, Item.id == EventReport.item_id)
             .where(EventReport.event_id.in_(list(reports))).order_by(EventReport.attached_at, EventReport.item_id))
-        for report, item in rows:
+        first = {event.id: event.first_item_id for event in events}
+        ordered = sorted(rows, key=lambda row: (row[1].id != first[row[0].event_id], canonical_key(row[1])))
+        for report, item in ordered:
             reports[report.event_id].append(ReportInfo(item.id, item.url, item.source, item.language, item.title,
                                                        item.published_at, report.relation, dict(report.evidence)))
     return [_event_info(event, reports[event.id]) for event in events]
