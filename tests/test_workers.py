@@ -27,12 +27,10 @@ from tests.conftest import _pg_schema_url
 from tests.workers_harness import (
     RequestLog,
     add_sources,
-    dedup_groups,
     event_rows,
     export_rows,
     newswatch,
     redis_prefix,
-    same_time,
     wait_for_event,
     worker_events,
     workers,
@@ -115,20 +113,10 @@ def test_three_workers_equal_a_single_process_crawl(
     newswatch(pg_workers, "alerts", "run")
     single, distributed = export_rows(pg_single), export_rows(pg_workers)
     assert sorted(set(single) ^ set(distributed)) == []
-    # Exactly equal where a crawl is deterministic. Which member of a duplicate group arrived first
-    # (so is canonical), and whether a page's feed time was known when it was parsed, follow arrival
-    # order, which differs between two single-process crawls too (docs/deployment.md): there the
-    # groups and the days must agree.
-    exact = ("canonical_url", "title", "text", "language")
-    differing = {url: [name for name in exact if row[name] != distributed[url][name]]
-                 for url, row in single.items()}
+    differing = {url: [name for name in row if row[name] != distributed[url][name]] for url, row in single.items()}
     assert {url: names for url, names in differing.items() if names} == {}
-    assert [url for url in single if not same_time(single[url]["published_at"], distributed[url]["published_at"])] == []
-    assert dedup_groups(single) == dedup_groups(distributed)
     assert any(row["duplicate_of"] for row in single.values()), "the replica should hold duplicates"
     assert event_rows(pg_single) == event_rows(pg_workers)
-    alerted = [sum(bool(row["alerted"]) for row in rows.values()) for rows in (single, distributed)]
-    assert alerted[0] == alerted[1]
 
 
 def _rq(redis_url: str, prefix: str) -> tuple[redis.Redis, Queue]:

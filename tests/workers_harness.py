@@ -173,40 +173,21 @@ def wait_for_event(logs: Path, event: str, timeout_s: float = 60.0) -> dict[str,
     raise AssertionError(f"no worker printed {event} within {timeout_s:g} s")
 
 
-def dedup_groups(rows: dict[str, dict[str, Any]]) -> set[frozenset[str]]:
-    """Items grouped by the canonical item they lead to: the same groups, whichever member arrived first."""
-    def root(url: str) -> str:
-        while (target := rows[url]["duplicate_of"]) is not None and target in rows and target != url:
-            url = target
-        return url
-
-    groups: dict[str, set[str]] = defaultdict(set)
-    for url in rows:
-        groups[root(url)].add(url)
-    return {frozenset(members) for members in groups.values()}
-
-
-def same_time(a: str | None, b: str | None) -> bool:
-    """Equal, or the same day where one side has the day only (the page's date line, no feed time)."""
-    if a == b:
-        return True
-    return a is not None and b is not None and a[:10] == b[:10] and "T00:00:00" in (a[10:19], b[10:19])
-
-
 def export_rows(db: str) -> dict[str, dict[str, Any]]:
     rows = [json.loads(line) for line in newswatch(db, "export", "--format", "jsonl").stdout.splitlines()]
     return {row["url"]: {name: row.get(name) for name in ITEM_FIELDS} for row in rows}
 
 
 def event_rows(db: str) -> list[dict[str, Any]]:
-    """Every detected event without ids and times, with its editions, in a stable order."""
+    """Every detected event as `alerts list --json --all` tells it, without what names one archive
+    (ids, times, deliveries) or one run's history: `why` is the reason given when the alert fired,
+    and an edition's `relation`/`evidence` say how it was attached (which report came first)."""
     rows = []
     for line in newswatch(db, "alerts", "list", "--json", "--all").stdout.splitlines():
         event = json.loads(line)
-        for key in ("id", "detected_at", "deliveries"):
+        for key in ("id", "detected_at", "deliveries", "why"):
             event.pop(key, None)
-        # Which edition is "first" follows arrival order, as in dedup, and the event's link, title,
-        # place and organizer are read from it (in its language): the editions identify the event.
-        rows.append({"type": event["type"], "date": event["date"], "alerted": event["alerted"],
-                     "editions": sorted(e["url"] for e in event["editions"])})
+        event["editions"] = [{k: v for k, v in edition.items() if k not in ("relation", "evidence")}
+                             for edition in event["editions"]]
+        rows.append(event)
     return sorted(rows, key=lambda e: json.dumps(e, sort_keys=True, ensure_ascii=False))
