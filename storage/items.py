@@ -51,12 +51,16 @@ def _apply(item: Item, record: PageRecord) -> None:
     item.updated_at = utcnow()
 
 
-def _link_duplicate(session: Session, item: Item, record: PageRecord) -> None:
-    """File the item in the dedup index and link it to the canonical item of its group."""
+def _link_duplicate(session: Session, item: Item, record: PageRecord, edited: bool) -> None:
+    """File the item in the dedup index and link it to the canonical item of its group; `edited`
+    when an archived item's content changed, so the group it roots is judged again."""
     features = dedup.features_of_record(record, item.first_seen_at)
     # Kept with the item, so verifying it as a later item's candidate parses instead of re-extracting.
     item.dedup_anchors = dedup.dump_anchors(features.anchors)
     dedup.lock_keys(session, features, record.text_hash)
+    if edited:
+        # The members of a group the item roots are judged against its new text, wherever it goes.
+        dedup.rejudge_members(session, item)
     if record.is_seed:
         item.duplicate_of_id, item.duplicate_kind, item.duplicate_score = None, None, None
         dedup.write_keys(session, item.id, features)
@@ -71,6 +75,8 @@ def _link_duplicate(session: Session, item: Item, record: PageRecord) -> None:
     if dedup.ranks_first(item, root):
         dedup.take_over(session, root, item, decision.kind, decision.score)
         root = item
+    elif edited:
+        dedup.take_over(session, item, root, decision.kind, decision.score)  # its members follow it
     else:
         item.duplicate_of_id = root.id
         item.duplicate_kind, item.duplicate_score = dedup.relation(item, root, (decision.kind, decision.score))
@@ -123,7 +129,7 @@ def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
         outcome = UpsertOutcome.UPDATED
     else:
         return UpsertResult(item.id, UpsertOutcome.UNCHANGED, *_duplicate_summary(session, item))
-    _link_duplicate(session, item, record)
+    _link_duplicate(session, item, record, edited=outcome is UpsertOutcome.UPDATED)
     session.flush()
     search.index_item(session, item.id)
     return UpsertResult(item.id, outcome, *_duplicate_summary(session, item))

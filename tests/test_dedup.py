@@ -165,3 +165,37 @@ def test_a_seed_archived_after_its_copies_becomes_their_canonical(archive: Archi
     rows = {row["url"]: row for row in archive.iter_export(UTC)}
     assert rows[seed["url"]]["duplicate_of"] is None
     assert {rows[i["url"]]["duplicate_of"] for i in copies} == {seed["url"]}
+
+
+
+FLOOD = ("Trạm Mường Xén đo được lượng mưa 286 mm, trạm Tương Dương 241 mm, trạm Con Cuông 198 mm. "
+         "Mưa lũ đã làm {houses} ngôi nhà ở các xã Tương Dương, Nhôn Mai, Mỹ Lý bị ngập sâu; {rice} ha lúa bị ngập. "
+         "Trên Quốc lộ 7 có 3 điểm sạt lở với khoảng 2.500 m3 đất đá, giao thông bị ách tắc cục bộ. "
+         "{victim} Chính quyền các xã đã di dời khẩn cấp 87 hộ với 329 nhân khẩu ra khỏi vùng nguy hiểm. {more}")
+FIRST = FLOOD.format(houses=212, rice=46, victim="Một người dân bị lũ cuốn trôi, lực lượng cứu hộ đang tìm kiếm.",
+                     more="")
+EDITED = FLOOD.format(houses=347, rice=118, victim="Đến sáng 6/9, lực lượng cứu hộ đã tìm thấy thi thể nạn nhân "
+                      "cách nơi gặp nạn khoảng 3 km, gia đình được hỗ trợ mai táng.",
+                      more="Ban Chỉ huy điều động 420 cán bộ, chiến sĩ cùng 12 máy xúc và 4 xuồng máy hỗ trợ người "
+                      "dân; Đài Khí tượng dự báo mưa to tiếp tục đến hết ngày 6/9, nguy cơ lũ quét rất cao.")
+
+
+def _flood_story(url: str, text: str, copied_from: str | None) -> PageRecord:
+    return PageRecord(url=url, canonical_url=url, source="t", text=text, language="vi", images=("bna_2609052.jpg",),
+                      published_at=datetime.fromisoformat("2026-09-05T12:40:00+07:00"),
+                      source_links=(copied_from,) if copied_from else ())
+
+
+@pytest.mark.parametrize("copy_edited_first", [True, False])
+def test_an_edited_story_and_its_copy_end_alike_whichever_is_edited_first(archive: Archive,
+                                                                          copy_edited_first: bool) -> None:
+    """The copy's kind is judged against the root's current text, also when the root is edited last."""
+    original, portal = "https://baonghean.test/mua-lu.html", "https://portal.test/mua-lu"
+    archive.archive_page(_flood_story(original, FIRST, None))
+    assert archive.archive_page(_flood_story(portal, FIRST, original)).duplicate_kind == "exact"
+    edits = [_flood_story(original, EDITED, None), _flood_story(portal, EDITED, original)]
+    for edit in reversed(edits) if copy_edited_first else edits:
+        archive.archive_page(edit)
+    rows = {row["url"]: row for row in archive.iter_export(UTC)}
+    assert rows[original]["duplicate_of"] is None
+    assert (rows[portal]["duplicate_of"], rows[portal]["duplicate_kind"]) == (original, "exact")

@@ -298,6 +298,14 @@ def take_over(session: Session, old_root: Item, new_root: Item, kind: str, score
     old_root.duplicate_kind, old_root.duplicate_score = relation(old_root, new_root, (kind, score))
 
 
+def rejudge_members(session: Session, root: Item) -> None:
+    """Judge each member of `root`'s group again after the root's text changed: an edited story's
+    copies are then filed by how they repeat its current text, whichever of them was edited first."""
+    for member in session.scalars(select(Item).where(Item.duplicate_of_id == root.id)):
+        member.duplicate_kind, member.duplicate_score = relation(
+            member, root, (member.duplicate_kind or "near", member.duplicate_score or 0.0))
+
+
 def relation(member: Item, root: Item, otherwise: tuple[str, float]) -> tuple[str, float]:
     """How `member` repeats its group's root: the same text, a near copy or a translation, judged
     against the root itself (not the member it was matched through, which depends on what had
