@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
 _BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "figcaption", "pre", "td", "div")
@@ -20,10 +21,11 @@ _FURNITURE = re.compile(
     r"most-read|mostread|same-?cat|latest|footer|header|sidebar|aside|advert|banner|print|rating)",
     re.IGNORECASE,
 )
-_LEAD_SELECTORS = (
+# Compiled once: translating CSS to XPath on every page cost more than running the queries.
+_LEAD_SELECTORS = tuple(CSSSelector(selector, translator="html") for selector in (
     ".sc-longform-header-sapo", ".article__sapo", "h2.sapo", "h4.sapo", ".sapo", ".detail-sapo",
     ".c-detail-head__sapo", ".article-lead", ".lead", ".summary", ".chapeau",
-)
+))
 # A body element must hold this share of trafilatura's text to be taken as the story's body.
 BODY_SHARE = 0.8
 
@@ -41,7 +43,12 @@ def _has_furniture_class(element: HtmlElement, stop: HtmlElement) -> bool:
     return False
 
 
-def _body_element(tree: HtmlElement, lines: set[str]) -> HtmlElement | None:
+def kept_lines(extracted: str) -> list[str]:
+    """The non-empty lines of trafilatura's text, whitespace-normalised as they are matched to the page."""
+    return [_norm(line) for line in extracted.split("\n") if line.strip()]
+
+
+def body_element(tree: HtmlElement, lines: set[str]) -> HtmlElement | None:
     """The deepest element holding BODY_SHARE of the text of the blocks trafilatura kept."""
     weights: dict[HtmlElement, int] = defaultdict(int)
     total = 0
@@ -57,9 +64,17 @@ def _body_element(tree: HtmlElement, lines: set[str]) -> HtmlElement | None:
     return max(candidates, key=lambda element: len(list(element.iterancestors())), default=None)
 
 
+def body_coverage(body: HtmlElement | None, lines: list[str]) -> float:
+    """Share of the body element's text that the kept lines make up (0 without a body element)."""
+    if body is None:
+        return 0.0
+    total = len(_norm(body.text_content()))
+    return sum(map(len, lines)) / total if total else 0.0
+
+
 def find_lead(tree: HtmlElement) -> str | None:
     for selector in _LEAD_SELECTORS:
-        for element in tree.cssselect(selector):
+        for element in selector(tree):
             text = _norm(element.text_content())
             if len(text) >= 30:
                 return text
@@ -81,16 +96,18 @@ def _captions_by_anchor(body: HtmlElement, lines: set[str]) -> dict[str | None, 
     return anchored
 
 
-def complete_text(tree: HtmlElement, extracted: str) -> str:
+def complete_text(tree: HtmlElement, extracted: str,
+                  located: tuple[list[str], HtmlElement | None] | None = None) -> str:
     """`extracted` with the page's lead first and the body's figure captions in place.
 
     Every line trafilatura kept stays, in its order; only the lead and captions are added.
+    `located` is `(kept_lines(extracted), body_element(…))` when the caller has them already.
     """
-    extracted_lines = [_norm(line) for line in extracted.split("\n") if line.strip()]
+    extracted_lines = located[0] if located is not None else kept_lines(extracted)
     if not extracted_lines:
         return extracted
     lines = set(extracted_lines)
-    body = _body_element(tree, lines)
+    body = located[1] if located is not None else body_element(tree, lines)
     captions = _captions_by_anchor(body, lines) if body is not None else {}
     paragraphs = list(captions.get(None, []))
     for line in extracted_lines:

@@ -1,8 +1,8 @@
 """What newswatch keeps of a page: the main text (trafilatura) and the metadata around it.
 
 trafilatura setting chosen by measurement (bench/extraction_settings.py, bench/extraction.py,
-BENCHMARKS.md): `include_comments=False`; when that gives a short text, `favor_recall` too,
-keeping the longer.
+BENCHMARKS.md): `include_comments=False`; when that gives a short text that looks cut
+(`needs_recall`), `favor_recall` too, keeping the longer.
 """
 
 from __future__ import annotations
@@ -22,15 +22,20 @@ from lxml.html import HtmlElement
 from w3lib.encoding import html_to_unicode
 
 from crawler import page_meta
-from crawler.body_text import complete_text
+from crawler.body_text import body_coverage, body_element, complete_text, kept_lines
 from crawler.dates import decode_dnum
 from crawler.errors import ExtractionError
 from crawler.language import detect_language
 
 logger = logging.getLogger(__name__)
 
-# Main texts shorter than this get a second, recall-oriented trafilatura pass.
+# Main texts shorter than this get a second, recall-oriented trafilatura pass when they also
+# cover less than RECALL_BODY_COVERAGE of the text of the element holding their paragraphs or
+# less than RECALL_PAGE_SHARE of the page's visible text (chosen on WCXB: bench/extraction.py,
+# BENCHMARKS.md). A text that fills its element is complete: the recall pass adds nothing there.
 RECALL_RETRY_CHARS = 3000
+RECALL_BODY_COVERAGE = 0.8
+RECALL_PAGE_SHARE = 0.2
 _TIMESTAMP_LINE = re.compile(r"^[\d\s/:.,|\-]+$")
 # Page classification thresholds, chosen on the WCXB article/listing/collection pages
 # (bench/extraction.py, BENCHMARKS.md). Lengths are in characters; CJK text counts triple.
@@ -92,29 +97,45 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _main_text(html: str, url: str) -> str:
-    text = trafilatura.extract(html, url=url, output_format="txt", include_comments=False) or ""
+def _precision_text(html: str, url: str) -> str:
+    return trafilatura.extract(html, url=url, output_format="txt", include_comments=False) or ""
+
+
+def _recall_text(html: str, url: str) -> str:
+    recall = trafilatura.extract(html, url=url, output_format="txt", include_comments=False, favor_recall=True)
+    # Without the bare timestamps of "latest news" blocks that the recall pass lets in.
+    return "\n".join(line for line in (recall or "").split("\n") if not _TIMESTAMP_LINE.match(line))
+
+
+def needs_recall(text: str, lines: list[str], body: HtmlElement | None, visible_chars: int) -> bool:
+    """Whether the precision pass's text looks cut: short, and either well under the text of the
+    element that holds its paragraphs or a small share of the page's visible text."""
     scale = 3 if _is_cjk(text) else 1
-    if len(text) * scale < RECALL_RETRY_CHARS:
-        # Short results are where trafilatura's precision pass cuts real paragraphs: try the
-        # recall pass too and keep the longer text (measured on WCXB, BENCHMARKS.md), without
-        # the bare timestamps of "latest news" blocks that the recall pass lets in.
-        recall = trafilatura.extract(html, url=url, output_format="txt", include_comments=False, favor_recall=True)
-        recall = "\n".join(line for line in (recall or "").split("\n") if not _TIMESTAMP_LINE.match(line))
-        if len(recall) > len(text):
-            text = recall
-    return decode_dnum(text or "").strip()
+    if len(text) * scale >= RECALL_RETRY_CHARS:
+        return False
+    kept = sum(map(len, lines))
+    return (body_coverage(body, lines) < RECALL_BODY_COVERAGE
+            or (visible_chars > 0 and kept / visible_chars < RECALL_PAGE_SHARE))
 
 
 def _is_cjk(text: str) -> bool:
     return len(re.findall(r"[\u3400-\u9fff]", text[:2000])) > len(text[:2000]) * 0.2
 
 
-def link_density(tree: HtmlElement) -> float:
+_VISIBLE_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+_LINK_TEXT = etree.XPath("//body//a//text()")
+
+
+def visible_chars(tree: HtmlElement) -> int:
+    """Characters of the page's visible text (stripped text nodes of the body)."""
+    return sum(len(part.strip()) for part in _VISIBLE_TEXT(tree))
+
+
+def link_density(tree: HtmlElement, visible: int | None = None) -> float:
     """Share of the page's visible text that sits inside links (high on listings)."""
-    visible = "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
-    total = sum(len(part.strip()) for part in tree.xpath(visible))
-    linked = sum(len(part.strip()) for part in tree.xpath("//body//a//text()"))
+    total = visible_chars(tree) if visible is None else visible
+    linked = sum(len(part.strip()) for part in _LINK_TEXT(tree))
     return linked / total if total else 0.0
 
 
@@ -126,8 +147,10 @@ def _has_article_meta(tree: HtmlElement) -> bool:
     return bool(ld_types & {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting"})
 
 
-def classify_page(tree: HtmlElement, url: str, text: str) -> PageType:
-    """Article or listing, from the page's own signals; listings and hubs are never archived."""
+def classify_page(tree: HtmlElement, url: str, text: str, visible: int | None = None) -> PageType:
+    """Article or listing, from the page's own signals; listings and hubs are never archived.
+
+    `visible` is `visible_chars(tree)` when the caller has it already."""
     has_meta = _has_article_meta(tree)
     if _HUB_URL.search(urlsplit(url).path) and not has_meta:
         return PageType.LISTING
@@ -135,7 +158,7 @@ def classify_page(tree: HtmlElement, url: str, text: str) -> PageType:
         return PageType.OTHER
     scale = 3 if _is_cjk(text) else 1
     long_paragraphs = sum(1 for line in text.split("\n") if len(line) * scale > LONG_PARAGRAPH)
-    density = link_density(tree)
+    density = link_density(tree, visible)
     if has_meta and density < ARTICLE_META_MAX_LINK_DENSITY:
         return PageType.ARTICLE
     if long_paragraphs >= MANY_PARAGRAPHS and density < MANY_PARAGRAPHS_MAX_LINK_DENSITY:
@@ -156,9 +179,19 @@ def extract_page(html: str, url: str, tz: tzinfo) -> ExtractedPage:
         tree = lxml_html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(url, f"not parseable as HTML ({exc})") from exc
-    main_text = _main_text(html, url)
-    page_type = classify_page(tree, url, main_text)
-    text = complete_text(tree, main_text)
+    raw = _precision_text(html, url)
+    lines = kept_lines(raw)
+    body = body_element(tree, set(lines)) if lines else None
+    visible = visible_chars(tree)
+    if needs_recall(raw, lines, body, visible):
+        recall = _recall_text(html, url)
+        if len(recall) > len(raw):
+            raw, lines = recall, kept_lines(recall)
+            body = body_element(tree, set(lines)) if lines else None
+    main_text = decode_dnum(raw).strip()
+    page_type = classify_page(tree, url, main_text, visible)
+    # The body element found for the raw text serves unless DNUM_ tokens were decoded in it.
+    text = complete_text(tree, main_text, (lines, body) if main_text == raw.strip() else None)
     return ExtractedPage(
         url=url,
         canonical_url=page_meta.find_canonical(tree, url),

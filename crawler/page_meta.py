@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from htmldate import find_date
+from lxml import etree
+from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
 from crawler.dates import parse_iso, parse_page_date
@@ -24,15 +26,29 @@ _DATE_META = (
     "article:published_time", "og:published_time", "datePublished", "pubdate", "publishdate",
     "date", "dc.date.issued", "DC.date.issued", "publish-date", "sailthru.date",
 )
+# Selectors and XPaths are compiled once: compiling them on every page cost more than running them.
 # Visible date elements of the site families we know, then generic ones near the headline.
-_DATE_SELECTORS = (
+_DATE_SELECTORS = tuple(CSSSelector(selector, translator="html") for selector in (
     ".sc-longform-header-date", ".c-detail-head__time", ".article__meta time", ".detail-time",
     ".publish-date", ".post-date", ".date-time", ".article-date", ".time-update", ".date", ".time",
-)
-_AUTHOR_SELECTORS = (
+))
+_AUTHOR_SELECTORS = tuple(CSSSelector(selector, translator="html") for selector in (
     ".sc-longform-header-author", ".c-detail-head__author", ".article__author", ".author-name",
     ".author", "[rel=author]", ".byline",
-)
+))
+_META_BY = tuple(etree.XPath(f"//meta[@{attr}=$name]/@content") for attr in ("property", "name", "itemprop"))
+_JSON_LD = etree.XPath('//script[@type="application/ld+json"]/text()')
+_TIME_DATETIME = etree.XPath("//article//time/@datetime | //time[@pubdate]/@datetime")
+_AFTER_HEADLINE = etree.XPath("(//h1)[1]/following::*[normalize-space(text())][position() <= 12]")
+_H1 = etree.XPath("//h1")
+_CANONICAL = etree.XPath('//link[@rel="canonical"]/@href')
+_ALTERNATES = etree.XPath('//link[@rel="alternate"][@hreflang][@href]')
+_SOURCE_CLASS_LINKS = etree.XPath("//a[contains(@class, 'source')][@href]")
+_TEXT_ELEMENTS = etree.XPath("//body//*[not(self::script)][normalize-space(text())]")
+_LINKS_AFTER_LABEL = etree.XPath("(.//a[@href] | following::a[@href])[position() <= 3]")
+_HEADLINE_ARTICLE = etree.XPath("//h1/ancestor::article[1]")
+_IMAGES_IN = etree.XPath(".//img/@src")
+_CAPTIONED_IMAGES = etree.XPath("//figure[figcaption]//img/@src")
 _DOUBLED_NAME_DATE = re.compile(r"^(?P<name>.+?)(?P=name)\s*(?P<date>\d{1,2}/\d{1,2}/\d{4})$")
 _DATE_CHARS = re.compile(r"[\d/:.,|\-\s]+")
 _DATE_LINE_MAX = 80
@@ -52,23 +68,23 @@ def clean_byline(text: str) -> str:
 
 def meta_content(tree: HtmlElement, *names: str) -> str | None:
     for name in names:
-        for attr in ("property", "name", "itemprop"):
-            found = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
+        for by_attr in _META_BY:
+            found = by_attr(tree, name=name)
             if found and str(found[0]).strip():
                 return str(found[0]).strip()
     return None
 
 
-def _first_text(tree: HtmlElement, selectors: tuple[str, ...], max_len: int) -> Iterator[str]:
+def _first_text(tree: HtmlElement, selectors: tuple[CSSSelector, ...], max_len: int) -> Iterator[str]:
     for selector in selectors:
-        for element in tree.cssselect(selector):
+        for element in selector(tree):
             text = " ".join(element.text_content().split())
             if text and len(text) <= max_len:
                 yield text
 
 
 def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+    for script in _JSON_LD(tree):
         try:
             data = json.loads(script)
         except ValueError:
@@ -93,7 +109,7 @@ def find_published(tree: HtmlElement, tz: tzinfo) -> datetime | None:
     iso = parse_iso(meta, tz) if meta else None
     if iso is not None:
         return iso
-    for value in tree.xpath("//article//time/@datetime | //time[@pubdate]/@datetime"):
+    for value in _TIME_DATETIME(tree):
         if found := parse_iso(str(value), tz):
             return found
     for text in _first_text(tree, _DATE_SELECTORS, 120):
@@ -107,7 +123,7 @@ def find_published(tree: HtmlElement, tz: tzinfo) -> datetime | None:
 def _date_line_after_headline(tree: HtmlElement, tz: tzinfo) -> datetime | None:
     """A short line just after the headline that is a date, such as the republishing portal's
     'Báo Nghệ AnBáo Nghệ An05/09/2026' (source name twice, then the date)."""
-    for element in tree.xpath("(//h1)[1]/following::*[normalize-space(text())][position() <= 12]"):
+    for element in _AFTER_HEADLINE(tree):
         text = " ".join(element.text_content().split())
         if not text or len(text) > _DATE_LINE_MAX:
             continue
@@ -160,7 +176,7 @@ def _strip_site_suffix(title: str, site_name: str | None) -> str:
 
 def find_title(tree: HtmlElement) -> str | None:
     """The headline: the page's h1 when it has one, else og:title or <title> without the site name."""
-    for h1 in tree.xpath("//h1"):
+    for h1 in _H1(tree):
         text = " ".join(h1.text_content().split())
         if len(text) >= 3:
             return text
@@ -181,7 +197,7 @@ def find_language(tree: HtmlElement, url: str) -> str | None:
 
 
 def find_canonical(tree: HtmlElement, url: str) -> str:
-    for href in tree.xpath('//link[@rel="canonical"]/@href'):
+    for href in _CANONICAL(tree):
         if str(href).strip() and (joined := join_url(url, str(href))) is not None:
             return joined
     return url
@@ -190,7 +206,7 @@ def find_canonical(tree: HtmlElement, url: str) -> str:
 def find_alternates(tree: HtmlElement, url: str) -> dict[str, str]:
     """hreflang alternates: language code -> absolute URL."""
     alternates: dict[str, str] = {}
-    for link in tree.xpath('//link[@rel="alternate"][@hreflang][@href]'):
+    for link in _ALTERNATES(tree):
         language = normalize_language(link.get("hreflang"))
         joined = join_url(url, link.get("href"))
         if language and joined is not None:
@@ -209,11 +225,11 @@ def find_source_links(tree: HtmlElement, url: str) -> list[str]:
     """Links to the original of a republished story ("Source: <a>…</a>") on other hosts."""
     own_host = urlsplit(url).netloc.lower()
     found: list[str] = []
-    candidates = tree.xpath("//a[contains(@class, 'source')][@href]")
-    for label in tree.xpath("//body//*[not(self::script)][normalize-space(text())]"):
+    candidates = _SOURCE_CLASS_LINKS(tree)
+    for label in _TEXT_ELEMENTS(tree):
         text = " ".join((label.text or "").split()).rstrip(":").casefold()
         if text in SOURCE_LABELS:
-            candidates.extend(label.xpath("(.//a[@href] | following::a[@href])[position() <= 3]"))
+            candidates.extend(_LINKS_AFTER_LABEL(label))
     for anchor in candidates:
         target = join_url(url, anchor.get("href", ""))
         if target is None:
@@ -230,8 +246,8 @@ def find_images(tree: HtmlElement) -> list[str]:
     names: list[str] = []
     # Teasers of other stories carry pictures too (often in <article> elements of their own):
     # take the article element that holds the headline, else captioned figures only.
-    articles = tree.xpath("//h1/ancestor::article[1]")
-    sources = articles[0].xpath(".//img/@src") if articles else tree.xpath("//figure[figcaption]//img/@src")
+    articles = _HEADLINE_ARTICLE(tree)
+    sources = _IMAGES_IN(articles[0]) if articles else _CAPTIONED_IMAGES(tree)
     for src in sources:
         name = urlsplit(str(src)).path.rsplit("/", 1)[-1]
         if name and name not in names:

@@ -80,6 +80,9 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
             "DOWNLOAD_WARNSIZE": options.max_body_bytes // 2,
             "CONCURRENT_REQUESTS": options.concurrent_requests,
             "CONCURRENT_REQUESTS_PER_DOMAIN": options.concurrent_per_domain,
+            # The archive pipeline is synchronous: Scrapy's default of 100 concurrent items only
+            # started an asyncio task per output of every response, nothing ran in parallel.
+            "CONCURRENT_ITEMS": 1,
             "DOWNLOAD_DELAY": options.download_delay_s,
             "AUTOTHROTTLE_ENABLED": options.autothrottle,
             "RETRY_TIMES": options.retry_times,

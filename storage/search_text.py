@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 12
@@ -52,8 +53,14 @@ class Term:
     folded: tuple[str, ...]
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(word: str) -> str:
-    """`word` without diacritics: "lũ lụt" -> "lu lut", "Đà" -> "da" (after case folding)."""
+    """`word` without diacritics: "lũ lụt" -> "lu lut", "Đà" -> "da" (after case folding).
+
+    Cached: a document's words repeat, across documents too, and folding was most of indexing's cost.
+    """
+    if word.isascii():
+        return word
     stripped = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", stripped.translate(_UNDECOMPOSED))
 
@@ -111,10 +118,12 @@ def _adjacent_groups(tokens: list[Token]) -> list[list[Token]]:
 
 
 def index_fields(text: str | None) -> tuple[str, str]:
-    """(exact, folded) space-joined token strings of a field; folded is "" when nothing folds."""
-    tokens = tokenize(display_text(text))
-    exact = " ".join(t.exact for t in tokens)
-    folded = " ".join(t.folded for t in tokens)
+    """(exact, folded) space-joined token strings of a field; folded is "" when nothing folds.
+
+    The tokens of `tokenize`, without their spans (which indexing does not need)."""
+    words = [word.casefold() for word in _TOKEN.findall(display_text(text)) if len(word) <= MAX_TOKEN_CHARS]
+    exact = " ".join(words)
+    folded = " ".join(map(fold, words))
     return exact, ("" if folded == exact else folded)
 
 

@@ -167,6 +167,21 @@ def test_a_seed_archived_after_its_copies_becomes_their_canonical(archive: Archi
     assert {rows[i["url"]]["duplicate_of"] for i in copies} == {seed["url"]}
 
 
+def test_signature_is_datasketchs_affine32_minhash_bit_for_bit() -> None:
+    # The band keys in existing archives were made with datasketch: the numpy signature must equal it.
+    from datasketch import MinHash  # noqa: PLC0415 - the oracle only; the signature does not import it
+
+    from storage.dedup.shingles import NUM_PERM, _hash32, shingles, signature  # noqa: PLC0415
+
+    for item in ITEMS[:40]:
+        shingle_set = shingles(item["text"])
+        if not shingle_set:
+            continue
+        expected = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=_hash32, scheme="affine32")
+        expected.update_batch([s.encode("utf-8") for s in shingle_set])
+        assert signature(shingle_set).tolist() == [int(v) for v in expected.hashvalues]
+    assert signature({"một"}).dtype.name == "uint64"
+
 
 FLOOD = ("Trạm Mường Xén đo được lượng mưa 286 mm, trạm Tương Dương 241 mm, trạm Con Cuông 198 mm. "
          "Mưa lũ đã làm {houses} ngôi nhà ở các xã Tương Dương, Nhôn Mai, Mỹ Lý bị ngập sâu; {rice} ha lúa bị ngập. "

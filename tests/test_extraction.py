@@ -102,3 +102,36 @@ def test_portal_source_link_and_date_line() -> None:
     assert page.published_at == datetime(2024, 2, 27, tzinfo=ICT)
     assert page.source_links == ("https://baoquangtri.vn/chinh-tri/ban-thuong-vu-tinh-uy-lam-viec-183224.htm",)
     assert page.language == "uk"
+
+
+def test_recall_pass_runs_only_when_the_precision_text_looks_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler import extraction  # noqa: PLC0415
+
+    calls: list[str] = []
+    real = extraction._recall_text
+
+    def counting(html: str, url: str) -> str:
+        calls.append(url)
+        return real(html, url)
+
+    monkeypatch.setattr(extraction, "_recall_text", counting)
+    # A complete story (every paragraph kept, the page mostly story): one pass.
+    story = "".join(f"<p>Đoạn {i}: mưa lớn kéo dài gây ngập úng nhiều xã ở huyện Tương Dương, tỉnh Nghệ An.</p>"
+                    for i in range(8))
+    html = f"<html><body><article><h1>Lũ lụt ở Tương Dương</h1>{story}</article></body></html>"
+    page = extract_page(html, "http://127.0.0.1/lu-lut-1.html", ICT)
+    assert "Đoạn 7" in page.text
+    assert calls == []
+    # A short text that is a small share of a large page: the recall pass runs.
+    menu = "".join(f'<li><a href="/muc-{i}.html">Chuyên mục số {i} của báo</a></li>' for i in range(200))
+    html = f"<html><body><ul>{menu}</ul><article><h1>Lũ lụt</h1>{story[:400]}</article></body></html>"
+    extract_page(html, "http://127.0.0.1/lu-lut-2.html", ICT)
+    assert calls == ["http://127.0.0.1/lu-lut-2.html"]
+
+
+def test_needs_recall_thresholds() -> None:
+    from crawler.extraction import RECALL_RETRY_CHARS, needs_recall  # noqa: PLC0415
+
+    assert not needs_recall("x" * RECALL_RETRY_CHARS, ["x" * RECALL_RETRY_CHARS], None, 10 * RECALL_RETRY_CHARS)
+    # No body element found for the text: its coverage is 0, so it looks cut.
+    assert needs_recall("short text", ["short text"], None, 20)

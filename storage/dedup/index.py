@@ -67,9 +67,10 @@ def candidate_features(item: Item, kind: str) -> Features:
 def write_keys(session: Session, item_id: int, features: Features) -> None:
     rows = [{"key": key, "day": day, "item_id": item_id} for key, day in features.rows()]
     if rows:
-        stmt = dialect_insert(session, DedupKey).values(rows).on_conflict_do_nothing(
-            index_elements=["key", "day", "item_id"])
-        session.execute(stmt)
+        # One statement executed over the rows: its compiled form is cached, while a VALUES list
+        # of each item's own length was compiled anew for every item.
+        stmt = dialect_insert(session, DedupKey).on_conflict_do_nothing(index_elements=["key", "day", "item_id"])
+        session.execute(stmt, rows)
 
 
 def delete_keys(session: Session, item_id: int, features: Features) -> None:

@@ -7,7 +7,6 @@ import re
 import unicodedata
 from collections.abc import Set as AbstractSet
 from functools import cache
-from typing import Any
 
 import numpy as np
 
@@ -83,21 +82,39 @@ def _hash32(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
 
 
+# MurmurHash3's 32-bit finalizer, which datasketch's "affine32" scheme applies before permuting.
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+_MAX32 = np.uint32(0xFFFFFFFF)
+
+
 @cache
-def _permutations() -> tuple[Any, Any]:
-    from datasketch import MinHash  # noqa: PLC0415 - datasketch pulls in scipy: only when hashing
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch 2.0's affine32 permutations for `MinHash(num_perm=NUM_PERM, seed=1)`: odd `a`, any `b`.
 
-    return MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations  # type: ignore[no-any-return]
+    Computed here, bit for bit as datasketch computes them (tests/test_dedup.py checks it), because
+    importing datasketch pulls in scipy: about half a CPU second of every crawl process.
+    """
+    gen = np.random.RandomState(1)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
-def signature(items: set[str]) -> np.ndarray:
-    """The 128-value MinHash signature (datasketch, fixed seed) of a shingle set."""
-    from datasketch import MinHash  # noqa: PLC0415 - see _permutations
-
-    minhash = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=_hash32, permutations=_permutations(),
-                      scheme="affine32")
-    minhash.update_batch([s.encode("utf-8") for s in items])
-    return np.asarray(minhash.hashvalues, dtype=np.uint64)
+def signature(items: AbstractSet[str]) -> np.ndarray:
+    """The 128-value MinHash signature of a shingle set: datasketch's `MinHash(num_perm=128, seed=1,
+    hashfunc=_hash32, scheme="affine32")` after `update_batch`, vectorised over the whole set."""
+    if not items:
+        return np.full(NUM_PERM, _MAX32, dtype=np.uint64)
+    a, b = _permutations()
+    hv = np.fromiter((_hash32(s.encode("utf-8")) for s in items), dtype=np.uint32, count=len(items))
+    s1, m1, s2, m2, s3 = _FMIX32
+    hv ^= hv >> s1
+    hv *= m1
+    hv ^= hv >> s2
+    hv *= m2
+    hv ^= hv >> s3
+    permuted = hv[:, None] * a + b  # uint32: the wraparound is the modulo 2^32 of the scheme
+    return np.asarray(permuted.min(axis=0), dtype=np.uint64)
 
 
 def band_keys(sig: np.ndarray) -> list[int]:
