@@ -31,7 +31,7 @@ from typing import Any
 import redis
 from redis.lock import Lock
 from rq import Queue, Worker
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from scheduler.adaptive import CycleFigures
@@ -88,8 +88,29 @@ class CrawlWorker(Worker):
             self.kill_horse(signal.SIGTERM)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
+        before = _context.archive.last_run_id() if _context is not None else 0
         super().execute_job(job, queue)
         self.jobs_run += 1
+        status = job.get_status(refresh=True)
+        if status is not JobStatus.FINISHED and _context is not None and job.args:
+            # The horse reports its cycle's end itself; one stopped (RQ stop-job) or killed could not.
+            _report_lost_horse(_context, str(job.args[0]), status, before)
+
+
+def _report_lost_horse(context: _Context, source: str, status: JobStatus | None, before: int) -> None:
+    stopped = status is JobStatus.STOPPED
+    try:
+        found = context.archive.get_source(source)
+        runs = context.archive.list_runs(found.id, after_id=before)
+    except SourceNotFoundError:
+        runs = []
+    counters = runs[-1].counters if runs else {}
+    seconds = sum(((run.finished_at or run.started_at) - run.started_at).total_seconds() for run in runs)
+    context.progress.emit(
+        "crawl_finished", source=source, status="interrupted" if stopped else "crashed", seconds=seconds,
+        new=int(counters.get("items_new", 0)), updated=int(counters.get("items_updated", 0)),
+        known=CycleFigures.from_counters(counters).known, runs=[run.id for run in runs],
+        error="stopped by the scheduler (RQ stop-job)" if stopped else f"the work horse ended, job {status}")
 
 
 def run_worker(archive: Archive, options: WorkerOptions, progress: Progress) -> int:

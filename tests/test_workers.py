@@ -187,11 +187,15 @@ def test_a_stopping_scheduler_cancels_queued_jobs_and_stops_running_ones(
         wait_for_event(tmp_path, "crawl_started")
         children.terminate_all()   # what a stopping scheduler does to its cycles
         outcomes = future.result(timeout=60)
+        # The worker says so too, though its work horse was killed before it could.
+        finished = wait_for_event(tmp_path, "crawl_finished")
         assert procs[0].poll() is None, "the worker should go on after a stopped job"
     assert sorted(o.status for o in outcomes) == ["interrupted", "interrupted"], outcomes
     errors = sorted(o.error or "" for o in outcomes)
     assert errors == ["stopped before a worker took it", "stopped by the scheduler (RQ stop-job)"], errors
     assert _open_runs(pg_workers) == []
+    assert (finished["status"], finished["error"]) == ("interrupted", "stopped by the scheduler (RQ stop-job)")
+    assert finished["source"] in sources
 
 
 def test_a_worker_stopped_with_sigterm_interrupts_its_crawl_and_reports_it(
