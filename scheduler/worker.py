@@ -104,13 +104,18 @@ def _report_lost_horse(context: _Context, source: str, status: JobStatus | None,
         runs = context.archive.list_runs(found.id, after_id=before)
     except SourceNotFoundError:
         runs = []
-    counters = runs[-1].counters if runs else {}
     seconds = sum(((run.finished_at or run.started_at) - run.started_at).total_seconds() for run in runs)
-    context.progress.emit(
-        "crawl_finished", source=source, status="interrupted" if stopped else "crashed", seconds=seconds,
+    error = "stopped by the scheduler (RQ stop-job)" if stopped else f"the work horse ended, job {status}"
+    _emit_finished(context.progress, CycleOutcome(source, "interrupted" if stopped else "crashed", tuple(runs),
+                                                  error, seconds, dict(runs[-1].counters) if runs else {}))
+
+
+def _emit_finished(progress: Progress, outcome: CycleOutcome) -> None:
+    counters = outcome.counters
+    progress.emit(
+        "crawl_finished", source=outcome.source, status=outcome.status, seconds=outcome.seconds,
         new=int(counters.get("items_new", 0)), updated=int(counters.get("items_updated", 0)),
-        known=CycleFigures.from_counters(counters).known, runs=[run.id for run in runs],
-        error="stopped by the scheduler (RQ stop-job)" if stopped else f"the work horse ended, job {status}")
+        known=CycleFigures.from_counters(counters).known, error=outcome.error, runs=[run.id for run in outcome.runs])
 
 
 def run_worker(archive: Archive, options: WorkerOptions, progress: Progress) -> int:
@@ -149,11 +154,7 @@ def crawl_job(source: str, timeout_s: float) -> dict[str, Any]:
         with contextlib.suppress(redis.exceptions.LockError, redis.RedisError):
             lock.release()
         client.close()
-    counters = outcome.counters
-    context.progress.emit(
-        "crawl_finished", source=outcome.source, status=outcome.status, seconds=outcome.seconds,
-        new=int(counters.get("items_new", 0)), updated=int(counters.get("items_updated", 0)),
-        known=CycleFigures.from_counters(counters).known, error=outcome.error, runs=[run.id for run in outcome.runs])
+    _emit_finished(context.progress, outcome)
     return outcome_to_result(outcome)
 
 
