@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
+
+from crawler.page_meta import css_selectors
 
 _BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "figcaption", "pre", "td", "div")
 _LEAF_BLOCKS = frozenset(_BLOCKS) - {"div"}
@@ -21,11 +22,10 @@ _FURNITURE = re.compile(
     r"most-read|mostread|same-?cat|latest|footer|header|sidebar|aside|advert|banner|print|rating)",
     re.IGNORECASE,
 )
-# Compiled once: translating CSS to XPath on every page cost more than running the queries.
-_LEAD_SELECTORS = tuple(CSSSelector(selector, translator="html") for selector in (
+_LEAD_SELECTORS = css_selectors(
     ".sc-longform-header-sapo", ".article__sapo", "h2.sapo", "h4.sapo", ".sapo", ".detail-sapo",
     ".c-detail-head__sapo", ".article-lead", ".lead", ".summary", ".chapeau",
-))
+)
 # A body element must hold this share of trafilatura's text to be taken as the story's body.
 BODY_SHARE = 0.8
 
@@ -62,6 +62,12 @@ def body_element(tree: HtmlElement, lines: set[str]) -> HtmlElement | None:
         return None
     candidates = [element for element, weight in weights.items() if weight >= BODY_SHARE * total]
     return max(candidates, key=lambda element: len(list(element.iterancestors())), default=None)
+
+
+def locate_body(tree: HtmlElement, extracted: str) -> tuple[list[str], HtmlElement | None]:
+    """`kept_lines(extracted)` and the body element that holds them (None without lines)."""
+    lines = kept_lines(extracted)
+    return lines, (body_element(tree, set(lines)) if lines else None)
 
 
 def body_coverage(body: HtmlElement | None, lines: list[str]) -> float:
@@ -101,13 +107,12 @@ def complete_text(tree: HtmlElement, extracted: str,
     """`extracted` with the page's lead first and the body's figure captions in place.
 
     Every line trafilatura kept stays, in its order; only the lead and captions are added.
-    `located` is `(kept_lines(extracted), body_element(…))` when the caller has them already.
+    `located` is `locate_body(tree, extracted)` when the caller has it already.
     """
-    extracted_lines = located[0] if located is not None else kept_lines(extracted)
+    extracted_lines, body = located if located is not None else locate_body(tree, extracted)
     if not extracted_lines:
         return extracted
     lines = set(extracted_lines)
-    body = located[1] if located is not None else body_element(tree, lines)
     captions = _captions_by_anchor(body, lines) if body is not None else {}
     paragraphs = list(captions.get(None, []))
     for line in extracted_lines:

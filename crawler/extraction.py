@@ -22,7 +22,7 @@ from lxml.html import HtmlElement
 from w3lib.encoding import html_to_unicode
 
 from crawler import page_meta
-from crawler.body_text import body_coverage, body_element, complete_text, kept_lines
+from crawler.body_text import body_coverage, complete_text, locate_body
 from crawler.dates import decode_dnum
 from crawler.errors import ExtractionError
 from crawler.language import detect_language
@@ -180,14 +180,13 @@ def extract_page(html: str, url: str, tz: tzinfo) -> ExtractedPage:
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(url, f"not parseable as HTML ({exc})") from exc
     raw = _precision_text(html, url)
-    lines = kept_lines(raw)
-    body = body_element(tree, set(lines)) if lines else None
+    lines, body = locate_body(tree, raw)
     visible = visible_chars(tree)
     if needs_recall(raw, lines, body, visible):
         recall = _recall_text(html, url)
         if len(recall) > len(raw):
-            raw, lines = recall, kept_lines(recall)
-            body = body_element(tree, set(lines)) if lines else None
+            raw = recall
+            lines, body = locate_body(tree, raw)
     main_text = decode_dnum(raw).strip()
     page_type = classify_page(tree, url, main_text, visible)
     # The body element found for the raw text serves unless DNUM_ tokens were decoded in it.

@@ -26,16 +26,23 @@ _DATE_META = (
     "article:published_time", "og:published_time", "datePublished", "pubdate", "publishdate",
     "date", "dc.date.issued", "DC.date.issued", "publish-date", "sailthru.date",
 )
-# Selectors and XPaths are compiled once: compiling them on every page cost more than running them.
+
+
+def css_selectors(*selectors: str) -> tuple[CSSSelector, ...]:
+    """CSS selectors compiled once (to XPath): compiling them on every page cost more than running them."""
+    return tuple(CSSSelector(selector, translator="html") for selector in selectors)
+
+
 # Visible date elements of the site families we know, then generic ones near the headline.
-_DATE_SELECTORS = tuple(CSSSelector(selector, translator="html") for selector in (
+_DATE_SELECTORS = css_selectors(
     ".sc-longform-header-date", ".c-detail-head__time", ".article__meta time", ".detail-time",
     ".publish-date", ".post-date", ".date-time", ".article-date", ".time-update", ".date", ".time",
-))
-_AUTHOR_SELECTORS = tuple(CSSSelector(selector, translator="html") for selector in (
+)
+_AUTHOR_SELECTORS = css_selectors(
     ".sc-longform-header-author", ".c-detail-head__author", ".article__author", ".author-name",
     ".author", "[rel=author]", ".byline",
-))
+)
+# XPaths are compiled once too, for the same reason.
 _META_BY = tuple(etree.XPath(f"//meta[@{attr}=$name]/@content") for attr in ("property", "name", "itemprop"))
 _JSON_LD = etree.XPath('//script[@type="application/ld+json"]/text()')
 _TIME_DATETIME = etree.XPath("//article//time/@datetime | //time[@pubdate]/@datetime")

@@ -11,7 +11,7 @@ import html
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -70,12 +70,15 @@ def display_text(text: str | None, limit: int = MAX_INDEXED_CHARS) -> str:
     return unicodedata.normalize("NFC", (text or "")[:limit])
 
 
+def _word_matches(text: str) -> Iterator[re.Match[str]]:
+    """The words of an NFC string; over-long runs (base64, URLs glued together) dropped."""
+    return (match for match in _TOKEN.finditer(text) if match.end() - match.start() <= MAX_TOKEN_CHARS)
+
+
 def tokenize(text: str) -> list[Token]:
-    """Tokens of an NFC string with their spans; over-long runs (base64, URLs glued together) dropped."""
+    """Tokens of an NFC string with their spans (the words of `_word_matches`)."""
     tokens = []
-    for match in _TOKEN.finditer(text):
-        if match.end() - match.start() > MAX_TOKEN_CHARS:
-            continue
+    for match in _word_matches(text):
         exact = match.group().casefold()
         tokens.append(Token(match.start(), match.end(), exact, fold(exact)))
     return tokens
@@ -121,7 +124,7 @@ def index_fields(text: str | None) -> tuple[str, str]:
     """(exact, folded) space-joined token strings of a field; folded is "" when nothing folds.
 
     The tokens of `tokenize`, without their spans (which indexing does not need)."""
-    words = [word.casefold() for word in _TOKEN.findall(display_text(text)) if len(word) <= MAX_TOKEN_CHARS]
+    words = [match.group().casefold() for match in _word_matches(display_text(text))]
     exact = " ".join(words)
     folded = " ".join(map(fold, words))
     return exact, ("" if folded == exact else folded)
