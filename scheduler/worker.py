@@ -33,12 +33,14 @@ from redis.lock import Lock
 from rq import Queue, Worker
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
+from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.adaptive import CycleFigures
 from scheduler.child import ChildRegistry, CycleOutcome, run_cycle
 from scheduler.dispatch import DEFAULT_PREFIX, HEARTBEAT_S, HEARTBEAT_TTL_S, RESULT_TTL_S, outcome_to_result
 from scheduler.progress import Progress
 from storage import Archive, SourceNotFoundError
+from storage.records import RunInfo
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ class CrawlWorker(Worker):
             self.kill_horse(signal.SIGTERM)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        before = _context.archive.last_run_id() if _context is not None else 0
+        before = _last_run_id(_context)
         super().execute_job(job, queue)
         self.jobs_run += 1
         status = job.get_status(refresh=True)
@@ -97,13 +99,28 @@ class CrawlWorker(Worker):
             _report_lost_horse(_context, str(job.args[0]), status, before)
 
 
-def _report_lost_horse(context: _Context, source: str, status: JobStatus | None, before: int) -> None:
-    stopped = status is JobStatus.STOPPED
+def _last_run_id(context: _Context | None) -> int | None:
+    """The archive's last run id, None while the archive is unreachable: the worker's own loop must
+    not die of a database error (the horse's crawl reports that one)."""
+    if context is None:
+        return None
     try:
-        found = context.archive.get_source(source)
-        runs = context.archive.list_runs(found.id, after_id=before)
+        return context.archive.last_run_id()
+    except SQLAlchemyError as exc:
+        logger.warning("archive unavailable before a job: %s", exc)
+        return None
+
+
+def _report_lost_horse(context: _Context, source: str, status: JobStatus | None, before: int | None) -> None:
+    stopped = status is JobStatus.STOPPED
+    runs: list[RunInfo] = []
+    try:
+        if before is not None:
+            runs = context.archive.list_runs(context.archive.get_source(source).id, after_id=before)
     except SourceNotFoundError:
-        runs = []
+        pass
+    except SQLAlchemyError as exc:
+        logger.warning("%s: archive unavailable while reporting a lost work horse: %s", source, exc)
     seconds = sum(((run.finished_at or run.started_at) - run.started_at).total_seconds() for run in runs)
     error = "stopped by the scheduler (RQ stop-job)" if stopped else f"the work horse ended, job {status}"
     _emit_finished(context.progress, CycleOutcome(source, "interrupted" if stopped else "crashed", tuple(runs),
