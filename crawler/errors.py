@@ -11,6 +11,10 @@ class CrawlerError(Exception):
         self.url = url
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[CrawlerError], tuple[str, str]]:
+        # Raised in extraction worker processes and pickled back: rebuilt from its subject.
+        return type(self), (self.url, self.reason)
+
 
 class FetchError(CrawlerError):
     """A page that could not be fetched (unreachable host, HTTP error, timeout)."""

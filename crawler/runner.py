@@ -11,6 +11,7 @@ from scrapy.settings import Settings
 
 from crawler.archive_link import ARCHIVE_URL_SETTING, TIMEZONE_SETTING
 from crawler.distributed.domain_slots import REDIS_PREFIX_SETTING, REDIS_URL_SETTING
+from crawler.extraction_pool import ExtractionPool
 from crawler.middlewares.fetch_state import FULL_FETCH_SETTING
 from crawler.middlewares.raw_pages import KEEP_RAW_SETTING
 from crawler.middlewares.retry import BACKOFF_SETTING
@@ -43,6 +44,8 @@ class CrawlOptions:
     recheck_days: float = 2.0
     full_fetch_every: int = 10
     keep_raw: bool = False
+    # Worker processes that extract articles beside the crawl's event loop (0: in the crawl's process).
+    extraction_processes: int = 1
     # Crawl workers on several hosts: per-domain delays shared through this Redis ("" = this process only).
     redis_url: str = ""
     redis_prefix: str = "newswatch"
@@ -125,6 +128,21 @@ def run_crawl(targets: list[CrawlTarget], options: CrawlOptions) -> list[int]:
     A Twisted reactor cannot be restarted in one process, so this is for one-shot commands;
     the scheduler runs it in a child process per cycle.
     """
+    extraction = ExtractionPool(options.extraction_processes)
+    extraction.start()  # forked before the reactor's threads exist
+    try:
+        crawlers = _start_crawlers(targets, options, extraction)
+    finally:
+        extraction.close()
+    run_ids: list[int] = []
+    for crawler in crawlers:
+        run_id = getattr(crawler.spider, "run_id", None)
+        if run_id is not None:
+            run_ids.append(int(run_id))
+    return run_ids
+
+
+def _start_crawlers(targets: list[CrawlTarget], options: CrawlOptions, extraction: ExtractionPool) -> list[Any]:
     process = AsyncCrawlerProcess(scrapy_settings(options))
     crawlers: list[Any] = []
     for target in targets:
@@ -142,11 +160,7 @@ def run_crawl(targets: list[CrawlTarget], options: CrawlOptions) -> list[int]:
             max_listing_pages=options.max_listing_pages,
             recheck_days=options.recheck_days,
             not_articles=list(target.not_articles),
+            extraction=extraction,
         )
     process.start()
-    run_ids: list[int] = []
-    for crawler in crawlers:
-        run_id = getattr(crawler.spider, "run_id", None)
-        if run_id is not None:
-            run_ids.append(int(run_id))
-    return run_ids
+    return crawlers

@@ -55,13 +55,15 @@ class CrawlConfig:
     recheck_days: float = 2.0
     full_fetch_every: int = 10
     keep_raw: bool = False  # keep each article's raw response, for `newswatch export --format warc`
+    extraction_processes: int = 1  # worker processes extracting articles beside the crawl (0: none)
 
     def __post_init__(self) -> None:
         for name in ("download_timeout_s", "max_body_bytes", "concurrent_requests", "concurrent_per_domain",
                      "max_listing_pages"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"crawl.{name} must be positive, not {getattr(self, name)!r}")
-        for name in ("download_delay_s", "retry_times", "retry_backoff_s", "recheck_days", "full_fetch_every"):
+        for name in ("download_delay_s", "retry_times", "retry_backoff_s", "recheck_days", "full_fetch_every",
+                     "extraction_processes"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"crawl.{name} cannot be negative, not {getattr(self, name)!r}")
 

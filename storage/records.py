@@ -8,7 +8,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.dedup.features import Features
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -39,6 +42,9 @@ class PageRecord:
     images: tuple[str, ...] = ()
     source_links: tuple[str, ...] = ()
     is_seed: bool = False
+    # storage.dedup.text_features of these fields, when the caller computed them beforehand (a
+    # crawl's extraction workers do); the archive computes them otherwise.
+    features: Features | None = field(default=None, compare=False, repr=False)
 
     @property
     def text_hash(self) -> str:

@@ -55,6 +55,7 @@ class ArchivePipeline:
             published_at=page.published_at,
             images=page.images,
             source_links=page.source_links,
+            features=item.features,
         )
         try:
             result = self.archive.archive_page(record)

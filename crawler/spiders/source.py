@@ -25,9 +25,11 @@ from crawler import discovery, listings, sitemaps, url_patterns
 from crawler.archive_link import open_archive
 from crawler.discovered import Discovered
 from crawler.errors import ExtractionError
-from crawler.extraction import ExtractedPage, PageType, decode_html, extract_page
+from crawler.extraction import ExtractedPage, PageType
+from crawler.extraction_pool import ExtractionPool
 from crawler.held_articles import HeldArticles
 from storage import Archive
+from storage.dedup import Features
 from storage.records import KnownArticle
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ class ArticleItem:
     source: str
     source_id: int
     edition_language: str | None
+    features: Features | None = None  # the dedup features of the page's text, from the extraction
 
 
 @dataclass
@@ -63,7 +66,7 @@ class SourceSpider(scrapy.Spider):
         self, source: str, source_id: int, home_url: str, timezone: str,
         discovered: dict[str, Any] | None = None, pending: list[str] | None = None,
         max_listing_pages: int = 20, recheck_days: float = 2.0, not_articles: list[str] | None = None,
-        **kwargs: Any,
+        extraction: ExtractionPool | None = None, **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.source = source
@@ -88,6 +91,8 @@ class SourceSpider(scrapy.Spider):
         self.archive: Archive | None = None
         self.crawl_delays: dict[str, float] = {}
         self.probed_hosts: set[str] = set()
+        # Shared by the process's spiders and owned by the runner; without it, extraction in this process.
+        self.extraction = extraction or ExtractionPool(0)
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -228,6 +233,7 @@ class SourceSpider(scrapy.Spider):
             logger.info("%s: feed %s has no items", self.source, response.url)
         urls = [entry.url for entry in parsed.entries]
         self._learn(urls)
+        self._look_up_all(urls)
         for entry in parsed.entries:
             if not discovery.same_site(entry.url, self.netlocs):
                 self.count("links_offsite")
@@ -275,6 +281,7 @@ class SourceSpider(scrapy.Spider):
                     yield self._request(entry.url, self.parse_sitemap, "sitemap")
             return
         self._learn([entry.url for entry in parsed.entries])
+        self._look_up_all([entry.url for entry in fresh])
         for entry in fresh:
             if not discovery.same_site(entry.url, self.netlocs):
                 continue
@@ -304,7 +311,9 @@ class SourceSpider(scrapy.Spider):
     def _articles_from(self, selector: Any, base_url: str, where: str) -> list[scrapy.Request]:
         """Requests for the article links of a page that are neither archived nor requested already."""
         found = []
-        for url in listings.article_links(selector, base_url, self.netlocs, self.state.patterns):
+        links = listings.article_links(selector, base_url, self.netlocs, self.state.patterns)
+        self._look_up_all(links)
+        for url in links:
             if (request := self._article_request(url, found_on=where)) is not None:
                 found.append(request)
         return found
@@ -354,6 +363,16 @@ class SourceSpider(scrapy.Spider):
         if current is None or rank(listed) < rank(current):
             self.listed_at[url] = listed
 
+    def _look_up_all(self, urls: list[str], batch: int = 500) -> None:
+        """Fill the known-article cache for a page's links in a few queries instead of one a link."""
+        if self.archive is None:
+            return
+        missing = list(dict.fromkeys(url for url in urls if url not in self.known_cache))
+        for start in range(0, len(missing), batch):
+            chunk = missing[start:start + batch]
+            found = self.archive.lookup_articles(chunk)
+            self.known_cache.update({url: found.get(url) for url in chunk})
+
     def _lookup(self, url: str) -> KnownArticle | None:
         if url not in self.known_cache:
             self.known_cache[url] = self.archive.lookup_article(url) if self.archive is not None else None
@@ -370,7 +389,7 @@ class SourceSpider(scrapy.Spider):
             return False
         return checked is None or now - checked > self.recheck / 4
 
-    def parse_article(self, response: Response) -> Iterator[ArticleItem | NotArticleItem]:
+    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem | NotArticleItem]:
         if response.status == 304:
             self.count("articles_unchanged")
             return
@@ -381,11 +400,13 @@ class SourceSpider(scrapy.Spider):
             return
         try:
             content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-            page = extract_page(decode_html(response.body, content_type), response.url, self.tz)
+            edition = response.meta.get("edition")
+            prepared = await self.extraction.prepare(response.body, content_type, response.url, self.tz.key, edition)
         except ExtractionError as exc:
             self.count("skipped/unparseable")
             logger.warning("%s: %s", self.source, exc)
             return
+        page = prepared.page
         if page.page_type is not PageType.ARTICLE:
             self.count(f"skipped/{page.page_type.value}")
             logger.info("%s: %s is a %s page, not archived", self.source, response.url, page.page_type.value)
@@ -397,7 +418,7 @@ class SourceSpider(scrapy.Spider):
         page = self._complete_date(page, listed)
         if page.published_at is None:
             self.count("dates_missing")
-        yield ArticleItem(page, self.source, self.source_id, response.meta.get("edition"))
+        yield ArticleItem(page, self.source, self.source_id, edition, prepared.features)
 
     def _complete_date(self, page: ExtractedPage, listed_at: datetime | None) -> ExtractedPage:
         """The feed's or news sitemap's publication time, where the page gives a day but no time

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from storage.dedup.anchors import dump as dump_anchors
 from storage.dedup.canonical import canonical_key, ranks_first
 from storage.dedup.explain import ItemNotFoundError, explain_item
-from storage.dedup.features import Features, compute
+from storage.dedup.features import Features, compute, dated, text_features
 from storage.dedup.index import (
     Decision,
     delete_keys,
@@ -51,11 +51,14 @@ __all__ = [
     "rejudge_members",
     "relation",
     "take_over",
+    "text_features",
     "write_keys",
 ]
 
 
 def features_of_record(record: PageRecord, first_seen: datetime | None = None) -> Features:
+    if record.features is not None:  # computed with the extraction, for this record's text
+        return dated(record.features, record.published_at, first_seen)
     return compute(record.url, record.canonical_url, record.text, record.language, record.images,
                    record.source_links, record.published_at, first_seen)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from storage.dedup import anchors as anchor_mod
@@ -57,3 +57,15 @@ def compute(  # noqa: PLR0917 - the item fields, in PageRecord order
         anchors=frozenset(anchor_mod.extract(text, url, images, source_links)),
         day=day_number(published_at, first_seen),
     )
+
+
+def text_features(  # noqa: PLR0917 - the item fields, in PageRecord order
+        url: str, canonical_url: str | None, text: str, language: str | None, images: list[str] | tuple[str, ...],
+        source_links: list[str] | tuple[str, ...]) -> Features:
+    """The features that do not depend on the item's date, computed where the page is extracted
+    (a crawl's worker process); `dated` files them under the item's day when it is archived."""
+    return compute(url, canonical_url, text, language, images, source_links, None, datetime(1970, 1, 1, tzinfo=UTC))
+
+
+def dated(features: Features, published_at: datetime | None, first_seen: datetime | None = None) -> Features:
+    return replace(features, day=day_number(published_at, first_seen))
