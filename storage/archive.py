@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -189,6 +189,10 @@ class Archive:
     def lookup_article(self, url: str) -> KnownArticle | None:
         with self.session() as session:
             return crawl_state.lookup_article(session, url)
+
+    def lookup_articles(self, urls: Sequence[str]) -> dict[str, KnownArticle]:
+        with self.session() as session:
+            return crawl_state.lookup_articles(session, urls)
 
     def fetch_states(self, source_id: int, kinds: Iterable[str]) -> dict[str, FetchInfo]:
         with self.session() as session:

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, FetchState, Item, utcnow
 from storage.records import FetchInfo, KnownArticle
-from storage.upsert import upsert_row
+from storage.upsert import dialect_insert
 
 # fetch_state.kind of URLs that were fetched as articles and turned out not to be.
 NOT_ARTICLE_KIND = "not_article"
 # Failed article fetches worth trying again next cycle (not 404/410: the page is gone).
 GONE_STATUSES = (404, 410)
+_FETCH_COLUMNS = ("url", "source_id", "kind", "status", "etag", "last_modified", "body_hash", "error",
+                  "last_checked_at", "next_check_at")
 
 
 def lookup_article(session: Session, url: str) -> KnownArticle | None:
@@ -29,6 +31,23 @@ def lookup_article(session: Session, url: str) -> KnownArticle | None:
     )
     row = session.execute(stmt).first()
     return KnownArticle(*row) if row is not None else None
+
+
+def lookup_articles(session: Session, urls: Sequence[str]) -> dict[str, KnownArticle]:
+    """`lookup_article` of many URLs in one query; URLs with no archived item are left out."""
+    wanted = set(urls)
+    stmt = (
+        select(Item.url, Item.canonical_url, Item.published_at, FetchState.last_checked_at, FetchState.etag,
+               FetchState.last_modified)
+        .outerjoin(FetchState, FetchState.url == Item.url)
+        .where(or_(Item.url.in_(wanted), Item.canonical_url.in_(wanted)))
+    )
+    found: dict[str, KnownArticle] = {}
+    for row in session.execute(stmt):
+        for key in {row.url, row.canonical_url} & wanted:
+            found.setdefault(key, KnownArticle(row.url, row.published_at, row.last_checked_at, row.etag,
+                                               row.last_modified))
+    return found
 
 
 def fetch_states(session: Session, source_id: int, kinds: Iterable[str]) -> dict[str, FetchInfo]:
@@ -55,19 +74,26 @@ def pending_articles(session: Session, source_id: int) -> list[str]:
 
 
 def record_fetches(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
-    """Upsert fetch states. A URL found not to be an article stays so when fetched again as one."""
-    count = 0
+    """Upsert fetch states, in one statement executed for every row (a later row of the same URL
+    wins). A URL found not to be an article stays so when fetched again as one."""
+    now = utcnow()
+    values: list[dict[str, Any]] = []
     for row in rows:
-        values = {"last_checked_at": utcnow(), "error": None, "etag": None, "last_modified": None,
-                  "body_hash": None, "next_check_at": None, **row}
-        keep_kind = {}
-        if values.get("kind") == "article":
-            keep_kind["kind"] = case(
-                (FetchState.kind == NOT_ARTICLE_KIND, NOT_ARTICLE_KIND), else_=values["kind"]
-            )
-        upsert_row(session, FetchState, values, conflict_columns=("url",), overrides=keep_kind)
-        count += 1
-    return count
+        if unknown := set(row) - set(_FETCH_COLUMNS):
+            raise ValueError(f"not fetch-state columns: {sorted(unknown)}")
+        values.append({**{name: row.get(name) for name in _FETCH_COLUMNS},
+                       "last_checked_at": row.get("last_checked_at", now)})
+    if not values:
+        return 0
+    stmt = dialect_insert(session, FetchState)
+    excluded = stmt.excluded
+    updates: dict[str, Any] = {name: excluded[name] for name in _FETCH_COLUMNS if name != "url"}
+    updates["kind"] = case(
+        (and_(excluded.kind == "article", FetchState.kind == NOT_ARTICLE_KIND), NOT_ARTICLE_KIND),
+        else_=excluded.kind,
+    )
+    session.connection().execute(stmt.on_conflict_do_update(index_elements=["url"], set_=updates), values)
+    return len(values)
 
 
 def last_success(session: Session, source_id: int) -> tuple[datetime | None, int]:

@@ -95,6 +95,40 @@ def test_fetch_state_and_runs(archive: Archive) -> None:
     assert archive.list_sources()[0].last_run_status == "finished"
 
 
+def test_articles_are_looked_up_by_url_or_canonical_url_in_one_call(archive: Archive) -> None:
+    archive.archive_page(_record("http://a.test/1.html?utm=x", canonical_url="http://a.test/1.html"))
+    archive.archive_page(_record("http://a.test/2.html", text="Một bài khác hẳn về hội nghị"))
+    archive.record_fetch("http://a.test/2.html", None, "article", 200, etag='"e2"')
+    wanted = ["http://a.test/1.html", "http://a.test/1.html?utm=x", "http://a.test/2.html", "http://a.test/3.html"]
+    found = archive.lookup_articles(wanted)
+    assert found == {url: known for url in wanted if (known := archive.lookup_article(url)) is not None}
+    assert set(found) == set(wanted[:3])
+    assert found["http://a.test/1.html"].url == "http://a.test/1.html?utm=x"
+    assert found["http://a.test/2.html"].etag == '"e2"'
+    assert archive.lookup_articles([]) == {}
+
+
+def test_recorded_fetches_keep_a_not_article_and_the_last_row_of_a_url(archive: Archive) -> None:
+    source = archive.add_source("s", "http://a.test/", 60)
+    hub = "http://a.test/topic-event1.html"
+    archive.record_fetches([{"url": hub, "source_id": source.id, "kind": "not_article", "status": 200,
+                             "error": "listing"}])
+    written = archive.record_fetches([
+        {"url": hub, "source_id": source.id, "kind": "article", "status": 200, "etag": '"1"'},
+        {"url": "http://a.test/a.html", "source_id": source.id, "kind": "article", "status": 500},
+        {"url": "http://a.test/a.html", "source_id": source.id, "kind": "article", "status": 200, "body_hash": "h"},
+    ])
+    assert written == 3
+    hub_state, article = archive.get_fetch_state(hub), archive.get_fetch_state("http://a.test/a.html")
+    assert hub_state is not None
+    assert article is not None
+    assert (hub_state.kind, hub_state.etag) == ("not_article", '"1"')
+    assert (article.kind, article.status, article.body_hash) == ("article", 200, "h")
+    assert archive.record_fetches([]) == 0
+    with pytest.raises(ValueError, match="colour"):
+        archive.record_fetches([{"url": hub, "kind": "feed", "colour": "red"}])
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
