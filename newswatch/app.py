@@ -3,48 +3,41 @@
 Every CLI command is one call on `Newswatch`; the logic lives in the packages.
 """
 
+# Each method imports what it uses: a command loads only its own part of newswatch (Scrapy for a
+# crawl, APScheduler for the scheduler, the alerts for an alerts cycle...), not all of it.
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 import dataclasses
 import logging
 import sys
 import tomllib
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 from urllib.parse import urlsplit
 
-from alerts.channels import Channel, build_channel
-from alerts.delivery import DeliveryReport, RetryPolicy
-from alerts.detect import ConferenceDetector
-from alerts.errors import AlertsError
-from alerts.model import AlertMessage
-from alerts.rules import DEFAULT_RULES
-from alerts.service import AlertOptions, AlertService, DetectionReport
-from alerts.vocabulary import load_vocabulary
-from crawler.errors import ExtractionError
-from crawler.extraction import decode_html, extract_page
-from crawler.probe import normalize_home_url, probe_home_page
-from crawler.runner import CrawlOptions, CrawlTarget, run_crawl
 from newswatch.config import Settings, parse_interval
 from newswatch.errors import ConfigError, NewswatchError
-from newswatch.exporting import write_rows
-from newswatch.seeds import SeedLoadReport, load_seeds
-from newswatch.warc import write_warc
-from newswatch.worker import crawl_child_command, worker_options
-from newswatch.worker import serve as serve_worker
-from scheduler import Progress, SchedulerError, SchedulerOptions, SourceHealth, assess_all, run_scheduler, settings_env
-from scheduler.dispatch import RedisDispatch
-from storage import Archive, SourceExistsError
-from storage import search as archive_search
-from storage.dedup import explain_item
-from storage.events import DeliveryRow, EventInfo, deliveries, load_events
-from storage.raw_pages import iter_raw
-from storage.records import RunInfo, SourceInfo
-from storage.search import SearchPage, SearchQuery
-from storage.transfer import ImportReport
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from alerts.channels import Channel
+    from alerts.delivery import DeliveryReport
+    from alerts.model import AlertMessage
+    from alerts.service import AlertService, DetectionReport
+    from crawler.runner import CrawlOptions
+    from newswatch.seeds import SeedLoadReport
+    from scheduler import SourceHealth
+    from scheduler.dispatch import RedisDispatch
+    from storage import Archive
+    from storage.events import DeliveryRow, EventInfo
+    from storage.records import RunInfo, SourceInfo
+    from storage.search import SearchPage, SearchQuery
+    from storage.transfer import ImportReport
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +85,7 @@ class Newswatch:
     @property
     def archive(self) -> Archive:
         if self._archive is None:
+            from storage import Archive
             self._archive = Archive.open(self.settings.db)
         return self._archive
 
@@ -111,6 +105,7 @@ class Newswatch:
 
     def add_source(self, url: str, name: str | None, interval: str | None, check: bool = True) -> SourceInfo:
         """Add a source by its home page; with `check`, the page must answer as HTML first."""
+        from crawler.probe import normalize_home_url, probe_home_page
         home = normalize_home_url(url)
         seconds = parse_interval(interval) if interval else self.settings.default_interval_seconds
         if check:
@@ -120,6 +115,7 @@ class Newswatch:
 
     def import_sources(self, path: Path) -> tuple[list[SourceInfo], list[str]]:
         """Add every source of a sources TOML file not present yet: (added, names skipped)."""
+        from storage import SourceExistsError
         added: list[SourceInfo] = []
         skipped: list[str] = []
         for entry in read_sources_file(path):
@@ -138,6 +134,7 @@ class Newswatch:
     # -- crawling and seeds --------------------------------------------------------------------
 
     def crawl_options(self) -> CrawlOptions:
+        from crawler.runner import CrawlOptions
         crawl = self.settings.crawl
         return CrawlOptions(
             archive_url=self.settings.db,
@@ -157,6 +154,7 @@ class Newswatch:
             recheck_days=crawl.recheck_days,
             full_fetch_every=crawl.full_fetch_every,
             keep_raw=crawl.keep_raw,
+            extraction_processes=crawl.extraction_processes,
             redis_url=self.settings.workers.redis_url,
             redis_prefix=self.settings.workers.prefix,
         )
@@ -170,6 +168,7 @@ class Newswatch:
         ]
         if not sources:
             raise ConfigError("no sources to crawl: add one with 'newswatch sources add URL'")
+        from crawler.runner import CrawlTarget, run_crawl
         targets = [CrawlTarget.from_archive(self.archive, source) for source in sources]
         run_ids = run_crawl(targets, self.crawl_options())
         runs = [self.archive.get_run(run_id) for run_id in run_ids]
@@ -177,13 +176,16 @@ class Newswatch:
         return CrawlReport(runs, report)
 
     def load_seeds(self) -> SeedLoadReport:
-        return load_seeds(self.archive, self.settings.seeds_path / "corpus", self.settings.tz)
+        from newswatch import seeds
+        return seeds.load_seeds(self.archive, self.settings.seeds_path / "corpus", self.settings.tz)
 
     # -- scheduling ----------------------------------------------------------------------------
 
     def run(self, wait: bool = False, as_json: bool = False, interval_floor: str | None = None,
             out: TextIO | None = None) -> None:
         """Schedule crawls of every enabled source until SIGTERM/SIGINT (see docs/scheduler.md)."""
+        from newswatch.worker import crawl_child_command
+        from scheduler import Progress, SchedulerError, SchedulerOptions, run_scheduler, settings_env
         sched = self.settings.scheduler
         floor = parse_interval(interval_floor) if interval_floor else sched.seconds("interval_floor")
         ceiling = sched.seconds("interval_ceiling")
@@ -208,6 +210,7 @@ class Newswatch:
     def _cycle_runner(self) -> RedisDispatch | None:
         if self.settings.scheduler.dispatch != "redis":
             return None
+        from scheduler.dispatch import RedisDispatch
         workers = self.settings.workers
         return RedisDispatch(workers.redis_url, workers.prefix,
                              wait_for_worker_s=float(parse_interval(workers.wait_for_worker)),
@@ -218,16 +221,21 @@ class Newswatch:
         workers = self.settings.workers
         if not workers.redis_url:
             raise ConfigError("newswatch worker needs workers.redis_url (or NEWSWATCH_WORKERS_REDIS_URL)")
+        from newswatch.worker import serve as serve_worker
+        from newswatch.worker import worker_options
         return serve_worker(self.archive, worker_options(self.settings, workers.redis_url, workers.prefix),
                             out or sys.stdout, as_json)
 
     def source_health(self) -> dict[str, SourceHealth]:
         """Per source: last success, failures in a row, quiet days against its usual rhythm, shares."""
+        from scheduler import assess_all
         return assess_all(self.archive.source_health_figures())
 
     # -- alerts --------------------------------------------------------------------------------
 
     def channels(self) -> dict[str, Channel]:
+        from alerts.channels import build_channel
+        from alerts.errors import AlertsError
         try:
             return {name: build_channel(spec) for name, spec in self.settings.alerts.channels}
         except AlertsError as exc:
@@ -237,6 +245,12 @@ class Newswatch:
     def alerts(self) -> AlertService:
         """The alerts cycle with the configured vocabulary, rules and channels (built on first use)."""
         if self._alerts is None:
+            from alerts.delivery import RetryPolicy
+            from alerts.detect import ConferenceDetector
+            from alerts.errors import AlertsError
+            from alerts.rules import DEFAULT_RULES
+            from alerts.service import AlertOptions, AlertService
+            from alerts.vocabulary import load_vocabulary
             cfg = self.settings.alerts
             try:
                 vocabulary = load_vocabulary([Path(cfg.vocabulary_dir)] if cfg.vocabulary_dir else [])
@@ -260,12 +274,14 @@ class Newswatch:
 
     def list_alerts(self, limit: int | None = None, include_all: bool = False) -> list[EventInfo]:
         """Alerted events (or every detected event), newest first, with their reports."""
+        from storage.events import load_events
         with self.archive.session() as session:
             return load_events(session, alerted_only=not include_all, limit=limit)
 
     def deliveries(self, event_ids: Iterable[int] | None = None) -> list[DeliveryRow]:
+        from storage import events
         with self.archive.session() as session:
-            return deliveries(session, list(event_ids) if event_ids is not None else None)
+            return events.deliveries(session, list(event_ids) if event_ids is not None else None)
 
     def retry_alerts(self, channel: str | None = None) -> tuple[int, DeliveryReport]:
         if channel is not None and channel not in dict(self.settings.alerts.channels):
@@ -274,6 +290,8 @@ class Newswatch:
 
     def test_channel(self, name: str) -> str:
         """Send a test alert through a configured channel (by name) or a channel URL; its display name."""
+        from alerts.channels import build_channel
+        from alerts.errors import AlertsError
         spec = dict(self.settings.alerts.channels).get(name, name)
         try:
             channel = build_channel(spec)
@@ -291,10 +309,13 @@ class Newswatch:
         """Every archived item, oldest first, as `jsonl` (the export contract) or `csv`."""
         if fmt not in ("jsonl", "csv"):
             raise ConfigError(f"unknown export format {fmt!r} (jsonl, csv)")
+        from newswatch.exporting import write_rows
         return write_rows(self.archive.iter_export(self.settings.tz), out, fmt, progress)
 
     def export_warc(self, out: BinaryIO, progress: Callable[[int], None] | None = None) -> int:
         """The raw pages kept while `crawl.keep_raw` was on, as a gzipped WARC file."""
+        from newswatch.warc import write_warc
+        from storage.raw_pages import iter_raw
         with self.archive.session() as session:
             return write_warc(iter_raw(session), out, progress=progress)
 
@@ -307,16 +328,20 @@ class Newswatch:
 
     def search(self, query: SearchQuery) -> SearchPage:
         """Ranked archive hits for `query`; SearchError (a StorageError) when the query cannot run."""
+        from storage import search as archive_search
         with self.archive.session() as session:
             return archive_search.search(session, query)
 
     def explain(self, url: str) -> dict[str, Any]:
         """The dedup decision for the archived item at `url` and its evidence (StorageError if absent)."""
+        from storage.dedup import explain_item
         with self.archive.session() as session:
             return explain_item(session, url)
 
     def extract_files(self, paths: Iterable[Path], url: str | None = None) -> Iterator[dict[str, Any]]:
         """What newswatch extracts from saved pages, one dict per file (errors are reported per file)."""
+        from crawler.errors import ExtractionError
+        from crawler.extraction import decode_html, extract_page
         for path in paths:
             page_url = url or path.resolve().as_uri()
             try:
@@ -353,6 +378,7 @@ def read_sources_file(path: Path) -> list[dict[str, Any]]:
 
 
 def test_message(channel: str) -> AlertMessage:
+    from alerts.model import AlertMessage
     now = datetime.now(UTC)
     return AlertMessage(
         event_id=0, idempotency_key=f"test-{now:%Y%m%dT%H%M%S}", title="newswatch test alert", source="newswatch",

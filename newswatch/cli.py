@@ -3,6 +3,10 @@
 Library errors become one line on stderr and exit status 1; usage errors exit 2.
 """
 
+# Commands import what they print with (newswatch.report, rich) and what they need beyond the
+# application: `newswatch --help` loads neither the archive nor Scrapy.
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 import io
@@ -18,12 +22,18 @@ import click
 
 from alerts.errors import AlertsError
 from crawler.errors import CrawlerError
-from newswatch import report
 from newswatch.app import Newswatch, make_app
 from newswatch.config import load_settings
 from newswatch.errors import NewswatchError
-from storage import StorageError
-from storage.search import SearchQuery
+
+
+def _library_errors() -> tuple[type[Exception], ...]:
+    """The packages' error bases; StorageError only once storage is loaded (none can be raised before)."""
+    errors: list[type[Exception]] = [NewswatchError, CrawlerError, AlertsError]
+    storage_errors = sys.modules.get("storage.errors")
+    if storage_errors is not None:
+        errors.append(storage_errors.StorageError)
+    return tuple(errors)
 
 
 class NewswatchGroup(click.Group):
@@ -32,7 +42,7 @@ class NewswatchGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (NewswatchError, StorageError, CrawlerError, AlertsError) as exc:
+        except _library_errors() as exc:
             raise click.ClickException(str(exc)) from exc
 
 
@@ -83,6 +93,7 @@ def sources() -> None:
 @click.pass_context
 def sources_add(ctx: click.Context, url: str, name: str | None, interval: str | None, no_check: bool) -> None:
     """Add a source by its home page URL alone; feeds and editions are discovered."""
+    from newswatch import report
     source = _app(ctx).add_source(url, name, interval, check=not no_check)
     click.echo(f"added {source.name}: {source.home_url} every {report.format_interval(source.interval_seconds)}")
 
@@ -92,6 +103,7 @@ def sources_add(ctx: click.Context, url: str, name: str | None, interval: str | 
 @click.pass_context
 def sources_list(ctx: click.Context, as_json: bool) -> None:
     """List the sources with their item counts and last crawl."""
+    from newswatch import report
     report.print_sources(_app(ctx).list_sources(), as_json, health=_app(ctx).source_health())
 
 
@@ -121,6 +133,10 @@ def sources_import(ctx: click.Context, file: Path | None) -> None:
 @click.pass_context
 def crawl(ctx: click.Context, names: tuple[str, ...], as_json: bool, no_alerts: bool) -> None:
     """Run one crawl cycle of every source (or the named ones), then the alerts cycle; print a summary."""
+    # First, with few modules loaded: Scrapy's TLS modules call inspect.stack(), whose cost grows with them.
+    import scrapy.core.downloader.handlers.http11  # noqa: F401
+
+    from newswatch import report
     result = _app(ctx).crawl(names, alerts=not no_alerts)
     report.print_runs(result.runs, as_json)
     if result.alerts is not None:
@@ -152,6 +168,7 @@ def run(ctx: click.Context, wait: bool, as_json: bool, interval_floor: str | Non
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: Any, quiet: bool) -> None:
     """Export every archived item (oldest first), or the raw pages as WARC."""
+    from newswatch import report
     app = _app(ctx)
     with report.progress_bar("exporting", None if quiet else app.count_items(), quiet) as advance:
         if fmt == "warc":
@@ -170,6 +187,7 @@ def export(ctx: click.Context, fmt: str, output: Any, quiet: bool) -> None:
 @click.pass_context
 def import_(ctx: click.Context, file: Any, quiet: bool, as_json: bool) -> None:
     """Read a JSONL export (FILE, or - for stdin) back into the archive, links and events included."""
+    from newswatch import report
     with report.progress_bar("importing", None, quiet or as_json) as advance:
         result = _app(ctx).import_jsonl(file, advance)
     if as_json:
@@ -203,6 +221,8 @@ def search(ctx: click.Context, query: str, sources: tuple[str, ...], languages: 
            published_from: datetime | None, published_to: datetime | None, event_types: tuple[str, ...],
            duplicates: bool, limit: int, offset: int, as_json: bool) -> None:
     """Full-text search of the archive: every word must match, with or without diacritics."""
+    from newswatch import report
+    from storage.search import SearchQuery
     app = _app(ctx)
     page = app.search(SearchQuery(
         query, sources=sources, languages=languages, published_from=_day(published_from),
@@ -258,6 +278,7 @@ def alerts() -> None:
 @click.pass_context
 def alerts_list(ctx: click.Context, as_json: bool, include_all: bool, limit: int | None) -> None:
     """List alerted events, newest first, with their editions, why they alerted and their deliveries."""
+    from newswatch import report
     app = _app(ctx)
     events = app.list_alerts(limit, include_all)
     report.print_events(events, app.deliveries([e.id for e in events]), as_json, app.settings.tz)
@@ -268,6 +289,7 @@ def alerts_list(ctx: click.Context, as_json: bool, include_all: bool, limit: int
 @click.pass_context
 def alerts_run(ctx: click.Context, as_json: bool) -> None:
     """Run the alerts cycle now: detect conferences in items not read yet, queue and deliver alerts."""
+    from newswatch import report
     report.print_alerts_cycle(_app(ctx).process_alerts(), as_json)
 
 
@@ -322,7 +344,7 @@ def worker(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, token: str | None, allow_remote: bool) -> None:
     """Serve the dashboard, its JSON API (/openapi.json) and Atom feeds until interrupted."""
-    from newswatch.web.server import serve  # noqa: PLC0415 - the web stack loads only for this command
+    from newswatch.web.server import serve  # the web stack loads only for this command
 
     serve(_app(ctx), host, port, token, allow_remote=allow_remote)
 
@@ -332,7 +354,7 @@ def serve_command(ctx: click.Context, host: str, port: int, token: str | None, a
 @click.pass_context
 def demo(ctx: click.Context, day: int) -> None:
     """Offline demo: start the local replica, crawl it, load the seeds, print a summary."""
-    from newswatch.demo import run_demo  # noqa: PLC0415 - the demo's imports are not needed elsewhere
+    from newswatch.demo import run_demo  # the demo's imports are not needed elsewhere
 
     run_demo(ctx.obj.settings, day, explicit_db=ctx.find_root().params.get("db") is not None)
 

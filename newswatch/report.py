@@ -9,17 +9,17 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from scheduler.health import SourceHealth
-from storage.events import DeliveryRow, EventInfo
-from storage.records import RunInfo, SourceInfo
-from storage.search import SearchPage
+if TYPE_CHECKING:
+    from scheduler.health import SourceHealth
+    from storage.events import DeliveryRow, EventInfo
+    from storage.records import RunInfo, SourceInfo
+    from storage.search import SearchPage
 
 # Counters shown as columns of the crawl summary; all counters are in --json.
 RUN_COLUMNS = (
@@ -191,6 +191,8 @@ def progress_bar(label: str, total: int | None, quiet: bool) -> Iterator[Callabl
     if quiet or not console.is_terminal:
         yield lambda done: None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(label, total=total)

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import redis.asyncio
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+
+if TYPE_CHECKING:
+    import redis.asyncio
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ class DomainSlotsHandler(HTTP11DownloadHandler):
         url = crawler.settings.get(REDIS_URL_SETTING) or ""
         if not url:
             raise NotConfigured(f"{REDIS_URL_SETTING} is not set")
+        import redis.asyncio  # noqa: PLC0415 - only a crawl with a Redis URL loads redis
+
         super().__init__(crawler)
         self._delay_s = max(0.0, crawler.settings.getfloat("DOWNLOAD_DELAY"))
         self._prefix = crawler.settings.get(REDIS_PREFIX_SETTING) or "newswatch"
@@ -82,6 +86,8 @@ class DomainSlotsHandler(HTTP11DownloadHandler):
         return await super().download_request(request)
 
     async def _wait_turn(self, domain: str, delay: float) -> None:
+        import redis  # noqa: PLC0415 - loaded by __init__
+
         spacing_ms = int((delay + GUARD_S) * 1000)
         waited = False
         while True:
