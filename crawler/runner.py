@@ -94,6 +94,9 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
             # The caller (the CLI) owns logging handlers; Scrapy must not add its own.
             "LOG_INSTALL_ROOT_HANDLER": False,
             "TELNETCONSOLE_ENABLED": False,
+            # Scrapy 2.19's remote-control server runs Python sent to it on a local port, and a killed
+            # crawl leaves its job file behind: a scheduled crawler has no use for either.
+            "REMOTE_CONTROL_ENABLED": False,
             "COOKIES_ENABLED": False,
             ARCHIVE_URL_SETTING: options.archive_url,
             TIMEZONE_SETTING: options.timezone,

@@ -167,3 +167,16 @@ def test_every_fault_at_once_then_recovery(tmp_path: Path) -> None:
         _crawl(db, env)
         _check_archive(db, articles)
 
+
+
+def test_a_crawl_starts_no_remote_control_server(tmp_path: Path, replica: Replica) -> None:
+    """Scrapy 2.19 starts a local server that runs Python sent to it (and files a job file for it
+    in the user's state directory); a crawl must not."""
+    db = f"sqlite:///{tmp_path / 'nw.db'}"
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "XDG_STATE_HOME": str(home / "state"), "NEWSWATCH_LOG_LEVEL": "INFO"}
+    newswatch(db, "sources", "add", replica.base_urls["binhduong"], "--name", "binhduong")
+    crawl = newswatch(db, "crawl", "--no-alerts", env=env)
+    assert "Spider opened" in crawl.stderr  # Scrapy's INFO lines are shown
+    assert "Remote control" not in crawl.stderr
+    assert not home.exists() or not any(path.is_file() for path in home.rglob("*"))
