@@ -19,7 +19,6 @@ from storage.items import iter_export_rows, upsert_item
 from storage.models import CrawlRun, FetchState, Item, Source, utcnow
 from storage.records import FetchInfo, KnownArticle, PageRecord, RunInfo, SourceInfo, UpsertResult
 from storage.transfer import ImportReport, import_rows
-from storage.upsert import upsert_row
 
 logger = logging.getLogger(__name__)
 
@@ -178,13 +177,10 @@ class Archive:
         error: str | None = None,
         next_check_at: datetime | None = None,
     ) -> None:
-        values = {
+        self.record_fetches([{
             "url": url, "source_id": source_id, "kind": kind, "status": status, "etag": etag,
-            "last_modified": last_modified, "body_hash": body_hash, "error": error,
-            "last_checked_at": utcnow(), "next_check_at": next_check_at,
-        }
-        with self.session() as session:
-            upsert_row(session, FetchState, values, conflict_columns=("url",))
+            "last_modified": last_modified, "body_hash": body_hash, "error": error, "next_check_at": next_check_at,
+        }])
 
     def lookup_article(self, url: str) -> KnownArticle | None:
         with self.session() as session:

@@ -17,36 +17,34 @@ from storage.upsert import dialect_insert
 NOT_ARTICLE_KIND = "not_article"
 # Failed article fetches worth trying again next cycle (not 404/410: the page is gone).
 GONE_STATUSES = (404, 410)
+# URLs per look-up query: well under SQLite's bound parameters (each URL is bound twice).
+_LOOKUP_BATCH = 500
 _FETCH_COLUMNS = ("url", "source_id", "kind", "status", "etag", "last_modified", "body_hash", "error",
                   "last_checked_at", "next_check_at")
 
 
 def lookup_article(session: Session, url: str) -> KnownArticle | None:
     """The archived item at `url` (or whose canonical URL it is), with its last fetch."""
-    stmt = (
-        select(Item.url, Item.published_at, FetchState.last_checked_at, FetchState.etag, FetchState.last_modified)
-        .outerjoin(FetchState, FetchState.url == Item.url)
-        .where(or_(Item.url == url, Item.canonical_url == url))
-        .limit(1)
-    )
-    row = session.execute(stmt).first()
-    return KnownArticle(*row) if row is not None else None
+    return lookup_articles(session, [url]).get(url)
 
 
 def lookup_articles(session: Session, urls: Sequence[str]) -> dict[str, KnownArticle]:
-    """`lookup_article` of many URLs in one query; URLs with no archived item are left out."""
-    wanted = set(urls)
-    stmt = (
-        select(Item.url, Item.canonical_url, Item.published_at, FetchState.last_checked_at, FetchState.etag,
-               FetchState.last_modified)
-        .outerjoin(FetchState, FetchState.url == Item.url)
-        .where(or_(Item.url.in_(wanted), Item.canonical_url.in_(wanted)))
-    )
+    """`lookup_article` of many URLs, a query per `_LOOKUP_BATCH` of them; URLs with no archived
+    item are left out."""
+    unique = list(dict.fromkeys(urls))
     found: dict[str, KnownArticle] = {}
-    for row in session.execute(stmt):
-        for key in {row.url, row.canonical_url} & wanted:
-            found.setdefault(key, KnownArticle(row.url, row.published_at, row.last_checked_at, row.etag,
-                                               row.last_modified))
+    for start in range(0, len(unique), _LOOKUP_BATCH):
+        wanted = set(unique[start:start + _LOOKUP_BATCH])
+        stmt = (
+            select(Item.url, Item.canonical_url, Item.published_at, FetchState.last_checked_at, FetchState.etag,
+                   FetchState.last_modified)
+            .outerjoin(FetchState, FetchState.url == Item.url)
+            .where(or_(Item.url.in_(wanted), Item.canonical_url.in_(wanted)))
+        )
+        for row in session.execute(stmt):
+            for key in {row.url, row.canonical_url} & wanted:
+                found.setdefault(key, KnownArticle(row.url, row.published_at, row.last_checked_at, row.etag,
+                                                   row.last_modified))
     return found
 
 

@@ -43,15 +43,10 @@ def upsert_row(
     model: type[DeclarativeBase],
     values: Mapping[str, Any],
     conflict_columns: Sequence[str],
-    overrides: Mapping[str, Any] | None = None,
 ) -> None:
-    """Insert a row, or overwrite the non-key columns of the existing one.
-
-    `overrides` gives SQL expressions to use instead of the new value on conflict.
-    """
+    """Insert a row, or overwrite the non-key columns of the existing one."""
     stmt: Insert = dialect_insert(session, model).values(**values)
     updates = {name: value for name, value in values.items() if name not in conflict_columns}
-    updates.update(overrides or {})
     session.execute(
         stmt.on_conflict_do_update(  # type: ignore[attr-defined]
             index_elements=list(conflict_columns), set_=updates

@@ -106,6 +106,8 @@ def test_articles_are_looked_up_by_url_or_canonical_url_in_one_call(archive: Arc
     assert found["http://a.test/1.html"].url == "http://a.test/1.html?utm=x"
     assert found["http://a.test/2.html"].etag == '"e2"'
     assert archive.lookup_articles([]) == {}
+    many = [f"http://a.test/other-{n}.html" for n in range(1200)] + wanted  # more than one query's worth
+    assert archive.lookup_articles(many) == found
 
 
 def test_recorded_fetches_keep_a_not_article_and_the_last_row_of_a_url(archive: Archive) -> None:

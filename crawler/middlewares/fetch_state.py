@@ -161,8 +161,8 @@ class FetchStateMiddleware:
         if reason == "finished":
             # A redirect keeps the request's kind: a nav link redirected to an article would store
             # the article's URL as a 'listing' over its 'article' state. Articles keep theirs.
-            rows = [row for row in self.pending_validators
-                    if row["url"] not in self.article_urls and self.archive.lookup_article(row["url"]) is None]
-            self.archive.record_fetches(rows)
+            candidates = [row for row in self.pending_validators if row["url"] not in self.article_urls]
+            archived = self.archive.lookup_articles([row["url"] for row in candidates])
+            self.archive.record_fetches([row for row in candidates if row["url"] not in archived])
         self.pending_validators = []
         self.archive.close()

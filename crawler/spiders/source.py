@@ -363,15 +363,13 @@ class SourceSpider(scrapy.Spider):
         if current is None or rank(listed) < rank(current):
             self.listed_at[url] = listed
 
-    def _look_up_all(self, urls: list[str], batch: int = 500) -> None:
+    def _look_up_all(self, urls: list[str]) -> None:
         """Fill the known-article cache for a page's links in a few queries instead of one a link."""
         if self.archive is None:
             return
-        missing = list(dict.fromkeys(url for url in urls if url not in self.known_cache))
-        for start in range(0, len(missing), batch):
-            chunk = missing[start:start + batch]
-            found = self.archive.lookup_articles(chunk)
-            self.known_cache.update({url: found.get(url) for url in chunk})
+        missing = [url for url in urls if url not in self.known_cache]
+        found = self.archive.lookup_articles(missing)
+        self.known_cache.update({url: found.get(url) for url in missing})
 
     def _lookup(self, url: str) -> KnownArticle | None:
         if url not in self.known_cache:
