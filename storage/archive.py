@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -13,14 +15,17 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import crawl_state, migrate, raw_pages
-from storage.engine import make_engine
-from storage.errors import ArchiveOpenError, SourceExistsError, SourceNotFoundError
+from storage.engine import error_reason, is_retryable, make_engine
+from storage.errors import ArchiveOpenError, ArchiveWriteError, SourceExistsError, SourceNotFoundError
 from storage.items import iter_export_rows, upsert_item
 from storage.models import CrawlRun, FetchState, Item, Source, utcnow
 from storage.records import FetchInfo, KnownArticle, PageRecord, RunInfo, SourceInfo, UpsertResult
 from storage.transfer import ImportReport, import_rows
 
 logger = logging.getLogger(__name__)
+
+# Attempts at an article write that a concurrent writer's transaction made fail (see is_retryable).
+WRITE_ATTEMPTS = 5
 
 
 class Archive:
@@ -39,8 +44,7 @@ class Archive:
             migrate.upgrade(engine)
         except (DBAPIError, SQLAlchemyError) as exc:
             engine.dispose()
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise ArchiveOpenError(url, reason) from exc
+            raise ArchiveOpenError(url, error_reason(exc)) from exc
         return cls(engine, url)
 
     def close(self) -> None:
@@ -112,8 +116,22 @@ class Archive:
     # -- items ---------------------------------------------------------------------------------
 
     def archive_page(self, record: PageRecord) -> UpsertResult:
-        with self.session() as session:
-            return upsert_item(session, record)
+        """Archive one page (see upsert_item). A write that PostgreSQL aborted to break a deadlock
+        with another crawl's, or that outwaited SQLite's lock, is run again; ArchiveWriteError(url)
+        when it cannot be written."""
+        attempt = 1
+        while True:
+            try:
+                with self.session() as session:
+                    return upsert_item(session, record)
+            except DBAPIError as exc:
+                if attempt == WRITE_ATTEMPTS or not is_retryable(exc):
+                    raise ArchiveWriteError(record.url, error_reason(exc)) from exc
+                logger.info("archiving %s: %s; trying again (%d/%d)", record.url, error_reason(exc),
+                            attempt + 1, WRITE_ATTEMPTS)
+            # Apart, so the two writers do not meet again at the same moment.
+            time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter, not secrets
+            attempt += 1
 
     def iter_export(self, display_tz: tzinfo) -> Iterator[dict[str, Any]]:
         with self.session() as session:

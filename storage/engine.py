@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage.errors import ArchiveOpenError
@@ -16,6 +16,22 @@ from storage.errors import ArchiveOpenError
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_S = 30
+# SQLSTATEs of a transaction PostgreSQL aborted to break a conflict with another one
+# (deadlock_detected, serialization_failure): the same transaction run again can succeed.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    """Whether the failed transaction was a casualty of a concurrent one, worth running again."""
+    if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def error_reason(exc: BaseException) -> str:
+    """The first line of what the database said, without SQLAlchemy's statement dump."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:

@@ -16,6 +16,15 @@ class ArchiveOpenError(StorageError):
         self.reason = reason
 
 
+class ArchiveWriteError(StorageError):
+    """The page at `url` could not be written to the archive: `reason` says why."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot archive {url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
 class SourceNotFoundError(StorageError):
     def __init__(self, name: str) -> None:
         super().__init__(f"no source named {name!r} (see 'newswatch sources list')")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from storage import dedup, search
+from storage.dedup import Features
 from storage.models import Item, ItemVersion, utcnow
 from storage.records import PageRecord, UpsertOutcome, UpsertResult
 from storage.upsert import insert_ignoring_conflict
@@ -51,13 +52,12 @@ def _apply(item: Item, record: PageRecord) -> None:
     item.updated_at = utcnow()
 
 
-def _link_duplicate(session: Session, item: Item, record: PageRecord, edited: bool) -> None:
+def _link_duplicate(session: Session, item: Item, record: PageRecord, features: Features, edited: bool) -> None:
     """File the item in the dedup index and link it to the canonical item of its group; `edited`
     when an archived item's content changed, so the group it roots is judged again."""
-    features = dedup.features_of_record(record, item.first_seen_at)
+    features = dedup.dated(features, record.published_at, item.first_seen_at)
     # Kept with the item, so verifying it as a later item's candidate parses instead of re-extracting.
     item.dedup_anchors = dedup.dump_anchors(features.anchors)
-    dedup.lock_keys(session, features, record.text_hash)
     if edited:
         # The members of a group the item roots are judged against its new text, wherever it goes.
         dedup.rejudge_members(session, item)
@@ -88,6 +88,11 @@ def _link_duplicate(session: Session, item: Item, record: PageRecord, edited: bo
 def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
     """Insert `record` or update the item at its URL; running it twice changes nothing."""
     now = utcnow()
+    features = dedup.features_of_record(record, now)
+    # The dedup key locks come before any item row lock: a write that links or re-judges a copy
+    # updates the copy's row, so the copy's own write, had it locked its row first and then waited
+    # for these keys, would deadlock with it (an original and its republication edited at once).
+    dedup.lock_keys(session, features, record.text_hash)
     inserted = insert_ignoring_conflict(
         session,
         Item,
@@ -129,7 +134,7 @@ def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
         outcome = UpsertOutcome.UPDATED
     else:
         return UpsertResult(item.id, UpsertOutcome.UNCHANGED, *_duplicate_summary(session, item))
-    _link_duplicate(session, item, record, edited=outcome is UpsertOutcome.UPDATED)
+    _link_duplicate(session, item, record, features, edited=outcome is UpsertOutcome.UPDATED)
     session.flush()
     search.index_item(session, item.id)
     return UpsertResult(item.id, outcome, *_duplicate_summary(session, item))

@@ -22,6 +22,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from crawler import signals as newswatch_signals
 from crawler.archive_link import open_archive
 from crawler.spiders.source import SourceSpider
 from storage import Archive
@@ -64,6 +65,7 @@ class FetchStateMiddleware:
         middleware = cls(crawler, open_archive(crawler), every)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(middleware.article_not_archived, signal=newswatch_signals.article_not_archived)
         return middleware
 
     def _count(self, key: str) -> None:
@@ -142,6 +144,15 @@ class FetchStateMiddleware:
             error = f"{type(exception).__name__}: {exception}"[:500]
             self._remember("article", {"url": request.url, "source_id": source_id, "kind": "article",
                                        "status": None, "error": error})
+
+    def article_not_archived(self, url: str, reason: str) -> None:
+        """The fetch happened but its page is not in the archive: stored as a failed fetch, never
+        checked and without validators, so the next cycle fetches it in full (a new article as a
+        retry, an archived one as due for a check) instead of being told 304 about a lost edit."""
+        spider = self.crawler.spider
+        source_id = spider.source_id if isinstance(spider, SourceSpider) else None
+        self._remember("article", {"url": url, "source_id": source_id, "kind": "article", "status": None,
+                                   "error": f"not archived: {reason}"[:500], "last_checked_at": None})
 
     def _remember(self, kind: str, row: dict[str, Any]) -> None:
         if kind == "article":

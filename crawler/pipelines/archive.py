@@ -8,6 +8,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from crawler import signals
 from crawler.archive_link import open_archive
 from crawler.spiders.source import ArticleItem, NotArticleItem
 from storage import Archive, PageRecord, StorageError
@@ -61,7 +62,8 @@ class ArchivePipeline:
             result = self.archive.archive_page(record)
         except StorageError as exc:
             self._count("errors/archive")
-            raise DropItem(f"could not archive {page.url}: {exc}") from exc
+            self.crawler.signals.send_catch_log(signals.article_not_archived, url=page.url, reason=str(exc))
+            raise DropItem(str(exc)) from exc
         self._count(f"items_{result.outcome.value}")
         if result.duplicate_kind:
             self._count(f"duplicates/{result.duplicate_kind}")

@@ -38,6 +38,7 @@ __all__ = [
     "adopt_matches",
     "canonical_key",
     "canonicalize_url",
+    "dated",
     "delete_keys",
     "dump_anchors",
     "explain_item",

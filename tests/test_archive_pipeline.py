@@ -1,0 +1,91 @@
+"""ArchivePipeline and FetchStateMiddleware on a temporary archive: a fetched page the archive
+could not take is fetched again in full next cycle, never hidden behind a 304."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+
+from crawler import signals
+from crawler.archive_link import ARCHIVE_URL_SETTING
+from crawler.extraction import ExtractedPage, PageType
+from crawler.middlewares.fetch_state import FetchStateMiddleware
+from crawler.pipelines.archive import ArchivePipeline
+from crawler.spiders.source import ArticleItem, SourceSpider
+from storage import Archive
+
+HOME = "https://baonghean.test/"
+TEXT = "Sáng 5/9, Ban Thường vụ Tỉnh ủy họp nghe báo cáo tình hình khắc phục hậu quả mưa lũ. " * 4
+
+
+@pytest.fixture
+def source_id(archive: Archive) -> int:
+    return archive.add_source("nghean", HOME, 3600).id
+
+
+def _crawler(archive_url: str, source_id: int) -> Crawler:
+    crawler = get_crawler(SourceSpider, {ARCHIVE_URL_SETTING: archive_url})
+    crawler.spider = SourceSpider.from_crawler(crawler, source="nghean", source_id=source_id, home_url=HOME,
+                                               timezone="Asia/Ho_Chi_Minh")
+    return crawler
+
+
+@pytest.fixture
+def cycle(archive_url: str, source_id: int) -> Iterator[tuple[Crawler, FetchStateMiddleware, ArchivePipeline]]:
+    crawler = _crawler(archive_url, source_id)
+    fetch_state, pipeline = FetchStateMiddleware.from_crawler(crawler), ArchivePipeline.from_crawler(crawler)
+    yield crawler, fetch_state, pipeline
+    pipeline.close_spider()
+
+
+def _fetch(fetch_state: FetchStateMiddleware, url: str, etag: str) -> None:
+    request = Request(url, meta={"kind": "article"})
+    fetch_state.process_response(request, HtmlResponse(url, body=b"<html></html>", headers={"ETag": etag}))
+
+
+def _item(url: str, source_id: int, text: str = TEXT) -> ArticleItem:
+    page = ExtractedPage(url, url, PageType.ARTICLE, "Khắc phục hậu quả mưa lũ", None, None, None, "vi", text)
+    return ArticleItem(page, "nghean", source_id, None)
+
+
+def test_a_new_article_the_archive_refused_is_retried_next_cycle(
+    cycle: tuple[Crawler, FetchStateMiddleware, ArchivePipeline], archive: Archive, source_id: int
+) -> None:
+    crawler, fetch_state, pipeline = cycle
+    url = HOME + "thoi-su/mua-lu-10330721.html"
+    _fetch(fetch_state, url, '"v1"')
+    # A real failed write: the item names a source that is not in the archive (a foreign key).
+    with pytest.raises(DropItem, match=r"cannot archive https://baonghean\.test/thoi-su/mua-lu-10330721\.html: "):
+        pipeline.process_item(_item(url, source_id + 1000))
+    fetch_state.spider_closed(crawler.spider, "finished")
+    assert archive.pending_articles(source_id) == [url]
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("newswatch/errors/archive") == 1
+
+
+def test_an_edit_the_archive_refused_is_not_hidden_by_the_validators_of_its_fetch(
+    cycle: tuple[Crawler, FetchStateMiddleware, ArchivePipeline], archive: Archive, source_id: int
+) -> None:
+    crawler, fetch_state, pipeline = cycle
+    url = HOME + "thoi-su/mua-lu-10330721.html"
+    _fetch(fetch_state, url, '"v1"')
+    pipeline.process_item(_item(url, source_id))
+    fetch_state.spider_closed(crawler.spider, "finished")
+    known = archive.lookup_articles([url])[url]
+    assert (known.etag, known.last_checked_at is not None) == ('"v1"', True)
+
+    crawler = _crawler(archive.url, source_id)
+    fetch_state = FetchStateMiddleware.from_crawler(crawler)
+    _fetch(fetch_state, url, '"v2"')  # the edit, fetched; its write then fails (a deadlock, a full disk)
+    crawler.signals.send_catch_log(signals.article_not_archived, url=url, reason="deadlock detected")
+    fetch_state.spider_closed(crawler.spider, "finished")
+    known = archive.lookup_articles([url])[url]
+    assert (known.etag, known.last_modified, known.last_checked_at) == (None, None, None)
+    assert isinstance(crawler.spider, SourceSpider)
+    assert crawler.spider._due_again(known), "the next cycle would not fetch it"
