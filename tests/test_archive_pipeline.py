@@ -88,4 +88,4 @@ def test_an_edit_the_archive_refused_is_not_hidden_by_the_validators_of_its_fetc
     known = archive.lookup_articles([url])[url]
     assert (known.etag, known.last_modified, known.last_checked_at) == (None, None, None)
     assert isinstance(crawler.spider, SourceSpider)
-    assert crawler.spider._due_again(known), "the next cycle would not fetch it"
+    assert crawler.spider.wanted.due_again(known), "the next cycle would not fetch it"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 
 from crawler import discovery, listings, sitemaps, url_patterns
 from crawler.archive_link import open_archive
+from crawler.article_requests import ArticleRequests
 from crawler.discovered import Discovered
 from crawler.errors import ExtractionError
 from crawler.extraction import ExtractedPage, PageType
@@ -30,7 +31,6 @@ from crawler.extraction_pool import ExtractionPool
 from crawler.held_articles import HeldArticles
 from storage import Archive
 from storage.dedup import Features
-from storage.records import KnownArticle
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +80,9 @@ class SourceSpider(scrapy.Spider):
         )
         self.pending = list(pending or [])
         self.max_listing_pages = max_listing_pages
-        self.recheck = timedelta(days=recheck_days)
         self.run_id: int | None = None
-        self.seen_article_urls: set[str] = set()
-        self.known_skipped: set[str] = set()
-        self.not_articles = set(not_articles or ())
-        # Publication times that feeds and news sitemaps give for article URLs.
-        self.listed_at: dict[str, datetime] = {}
-        self.known_cache: dict[str, KnownArticle | None] = {}
+        self.wanted = ArticleRequests(self._article, self.count, self.tz, timedelta(days=recheck_days),
+                                      not_articles or ())
         self.archive: Archive | None = None
         self.crawl_delays: dict[str, float] = {}
         self.probed_hosts: set[str] = set()
@@ -102,6 +97,9 @@ class SourceSpider(scrapy.Spider):
 
     def _request(self, url: str, callback: Any, kind: str, **meta: Any) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta={"kind": kind, **meta})
+
+    def _article(self, url: str, **meta: Any) -> scrapy.Request:
+        return self._request(url, self.parse_article, "article", **meta)
 
     def fetch_failed(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
@@ -119,14 +117,14 @@ class SourceSpider(scrapy.Spider):
     # -- start ---------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        self.archive = open_archive(self.crawler)
+        self.archive = self.wanted.archive = open_archive(self.crawler)
         self.articles = HeldArticles(self.crawler, self.source)
         yield scrapy.Request(self.home_url, callback=self.parse_home, errback=self.fetch_failed,
                              meta={"kind": "home", "edition": None}, dont_filter=True)
         yield self._request(urljoin(self.home_url, "/robots.txt"), self.parse_robots, "robots")
         for url in self.pending:
             self.count("articles_retried")
-            if (request := self._article_request(url, retry=True)) is not None:
+            if (request := self.wanted.request(url, retry=True)) is not None:
                 for held in self.articles.send([request]):
                     yield held
 
@@ -233,11 +231,11 @@ class SourceSpider(scrapy.Spider):
             logger.info("%s: feed %s has no items", self.source, response.url)
         urls = [entry.url for entry in parsed.entries]
         self._learn(urls)
-        self._look_up_all(urls)
+        self.wanted.look_up_all(urls)
         for entry in parsed.entries:
             if not discovery.same_site(entry.url, self.netlocs):
                 self.count("links_offsite")
-            elif (request := self._article_request(entry.url, listed_at=entry.published_at)) is not None:
+            elif (request := self.wanted.request(entry.url, listed_at=entry.published_at)) is not None:
                 yield from self.articles.send([request])
 
     def _feed_index(self, response: Response, problem: str | None) -> Iterator[scrapy.Request]:
@@ -281,12 +279,12 @@ class SourceSpider(scrapy.Spider):
                     yield self._request(entry.url, self.parse_sitemap, "sitemap")
             return
         self._learn([entry.url for entry in parsed.entries])
-        self._look_up_all([entry.url for entry in fresh])
+        self.wanted.look_up_all([entry.url for entry in fresh])
         for entry in fresh:
             if not discovery.same_site(entry.url, self.netlocs):
                 continue
             # Newer than anything this sitemap listed before: new, or changed since we saw it.
-            request = self._article_request(entry.url, changed=mark is not None, listed_at=entry.published)
+            request = self.wanted.request(entry.url, changed=mark is not None, listed_at=entry.published)
             if request is not None:
                 yield from self.articles.send([request])
 
@@ -312,9 +310,9 @@ class SourceSpider(scrapy.Spider):
         """Requests for the article links of a page that are neither archived nor requested already."""
         found = []
         links = listings.article_links(selector, base_url, self.netlocs, self.state.patterns)
-        self._look_up_all(links)
+        self.wanted.look_up_all(links)
         for url in links:
-            if (request := self._article_request(url, found_on=where)) is not None:
+            if (request := self.wanted.request(url, found_on=where)) is not None:
                 found.append(request)
         return found
 
@@ -323,69 +321,6 @@ class SourceSpider(scrapy.Spider):
             self.state.add(self.state.patterns, name)
 
     # -- articles ------------------------------------------------------------------------------
-
-    def _article_request(
-        self, url: str, *, changed: bool = False, retry: bool = False, **meta: Any
-    ) -> scrapy.Request | None:
-        """A request for an article unless it is archived and has no reason to be looked at again.
-
-        Reasons: a sitemap lists it with a lastmod newer than anything it listed before, or it
-        is recent (the re-check window) and was last fetched a while ago; then it is fetched
-        conditionally. Only the site's own dates are compared with each other, never our clock.
-        """
-        if (listed := meta.pop("listed_at", None)) is not None:
-            self._note_listed_time(url, listed)
-        if url in self.seen_article_urls:
-            return None
-        if url in self.not_articles and not changed:
-            self.count("not_articles_known")
-            self.seen_article_urls.add(url)
-            return None
-        known = self._lookup(url) if not retry else None
-        if known is not None:
-            if not (changed or self._due_again(known)):
-                if url not in self.known_skipped:
-                    self.known_skipped.add(url)
-                    self.count("articles_known")
-                return None
-            self.count("articles_rechecked")
-            meta.update(etag=known.etag, last_modified=known.last_modified)
-        self.seen_article_urls.add(url)
-        return self._request(url, self.parse_article, "article", **meta)
-
-    def _note_listed_time(self, url: str, listed: datetime) -> None:
-        """Where a feed and a sitemap both list an article, keep a time over a bare day, then the
-        earliest: the same choice whichever was parsed first."""
-        def rank(when: datetime) -> tuple[bool, datetime]:
-            return when.astimezone(self.tz).time() == time(0), when
-
-        current = self.listed_at.get(url)
-        if current is None or rank(listed) < rank(current):
-            self.listed_at[url] = listed
-
-    def _look_up_all(self, urls: list[str]) -> None:
-        """Fill the known-article cache for a page's links in a few queries instead of one a link."""
-        if self.archive is None:
-            return
-        missing = [url for url in urls if url not in self.known_cache]
-        found = self.archive.lookup_articles(missing)
-        self.known_cache.update({url: found.get(url) for url in missing})
-
-    def _lookup(self, url: str) -> KnownArticle | None:
-        if url not in self.known_cache:
-            self.known_cache[url] = self.archive.lookup_article(url) if self.archive is not None else None
-        return self.known_cache[url]
-
-    def _due_again(self, known: KnownArticle) -> bool:
-        checked = known.last_checked_at
-        if checked is None:
-            # Archived, but its fetch was never recorded: the crawl was killed between the item's
-            # write and the batched fetch-state flush. One fetch records it (the item stays as is).
-            return True
-        now = datetime.now(UTC)
-        if known.published_at is None or now - known.published_at >= self.recheck:
-            return False
-        return checked is None or now - checked > self.recheck / 4
 
     async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem | NotArticleItem]:
         if response.status == 304:
@@ -410,29 +345,10 @@ class SourceSpider(scrapy.Spider):
             logger.info("%s: %s is a %s page, not archived", self.source, response.url, page.page_type.value)
             yield NotArticleItem(response.url, self.source_id, page.page_type.value)
             return
-        listed = self.listed_at.get(response.url)
-        if listed is None and (known := self._lookup(response.url)) is not None:
-            listed = known.published_at  # an earlier cycle's time, so a re-fetch changes nothing
-        page = self._complete_date(page, listed)
+        page = self.wanted.complete_date(response.url, page)
         if page.published_at is None:
             self.count("dates_missing")
         yield ArticleItem(page, self.source, self.source_id, edition, prepared.features)
-
-    def _complete_date(self, page: ExtractedPage, listed_at: datetime | None) -> ExtractedPage:
-        """The feed's or news sitemap's publication time, where the page gives a day but no time
-        (the portal's date line) or no date at all; a page's own full date always wins."""
-        if listed_at is None:
-            return page
-        local = listed_at.astimezone(self.tz)
-        own = page.published_at
-        if own is None:
-            self.count("dates_from_listing")
-            return replace(page, published_at=local)
-        if own.time() == time(0) and own.date() == local.date():
-            self.count("times_from_listing")
-            return replace(page, published_at=local)
-        return page
-
 
     def closed(self, reason: str) -> None:
         if self.archive is not None:
