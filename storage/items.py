@@ -136,7 +136,7 @@ def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
         return UpsertResult(item.id, UpsertOutcome.UNCHANGED, *_duplicate_summary(session, item))
     _link_duplicate(session, item, record, features, edited=outcome is UpsertOutcome.UPDATED)
     session.flush()
-    search.index_item(session, item.id)
+    search.index_text(session, item.id, item.title, item.text, new=outcome is UpsertOutcome.NEW)
     return UpsertResult(item.id, outcome, *_duplicate_summary(session, item))
 
 

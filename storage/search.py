@@ -119,6 +119,14 @@ def index_item(session: Session, item_id: int) -> None:
         _write(connection, [(row.id, row.title, row.text)])
 
 
+def index_text(session: Session, item_id: int, title: str | None, text: str, *, new: bool) -> None:
+    """Index an item being written, from the title and text in hand; `new`: it was never indexed."""
+    connection = session.connection()
+    if not new:
+        _delete(connection, item_id)
+    _write(connection, [(item_id, title, text)])
+
+
 def unindex_item(session: Session, item_id: int) -> None:
     _delete(session.connection(), item_id)
 

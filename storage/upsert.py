@@ -28,14 +28,11 @@ def insert_ignoring_conflict(
 ) -> bool:
     """Insert a row unless one with the same key exists; True when this call inserted it."""
     key = model.__table__.primary_key.columns.values()[0]  # type: ignore[attr-defined]
-    stmt = (
-        dialect_insert(session, model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=list(conflict_columns))
-        .returning(key)
-    )
-    # RETURNING yields a row only when the insert happened; rowcount is not reliable across drivers.
-    return session.execute(stmt).first() is not None
+    stmt = dialect_insert(session, model).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(key)
+    # The values as parameters, not .values(): the statement's cache key then does not walk every
+    # value, and its compiled form is reused. RETURNING yields a row only when the insert happened
+    # (rowcount is not reliable across drivers).
+    return session.execute(stmt, dict(values)).first() is not None
 
 
 def upsert_row(

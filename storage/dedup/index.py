@@ -126,6 +126,7 @@ _EXACT = (select(_ITEMS.id).where(_ITEMS.id != bindparam("exclude"), _ITEMS.text
           .order_by(_ITEMS.is_seed.desc(), _ITEMS.duplicate_of_id.is_(None).desc(), _ITEMS.id.asc()).limit(1))
 _IDS = _ITEMS.id.in_(bindparam("ids", expanding=True))
 _NEAR_ROWS = select(_ITEMS.id, _ITEMS.is_seed, _ITEMS.language, _ITEMS.text).where(_IDS)
+_ROOTS = select(_ITEMS.id, func.coalesce(_ITEMS.duplicate_of_id, _ITEMS.id)).where(_IDS)
 _TRANSLATION_ROWS = select(_ITEMS.id, _ITEMS.is_seed, _ITEMS.published_at, _ITEMS.first_seen_at,
                            _ITEMS.dedup_anchors).where(_IDS)
 
@@ -261,7 +262,14 @@ def merge_groups(session: Session, root: Item, features: Features, item_id: int)
     ranks first (storage.dedup.canonical): editions seen before their group's link was known end
     in one group."""
     merged = 0
-    for candidate_id in _by_keys(session, strong_keys(features), item_id, day=features.day):
+    candidates = list(_by_keys(session, strong_keys(features), item_id, day=features.day))
+    # Mostly the other editions of a group already joined: skipped by their root ids, without
+    # loading their rows (groups are one level deep, and only ever merged into the current root).
+    roots = {int(i): int(r) for i, r in session.execute(_ROOTS, {"ids": candidates})} if candidates else {}
+    joined = {root.id, item_id}
+    for candidate_id in candidates:
+        if roots.get(candidate_id) in joined:
+            continue
         other = root_of(session, candidate_id)
         if other is None or other.id in (root.id, item_id):
             continue
@@ -274,6 +282,7 @@ def merge_groups(session: Session, root: Item, features: Features, item_id: int)
             continue
         take_over(session, lose, keep, "translation", found[0])
         root = keep
+        joined |= {lose.id, keep.id}
         merged += 1
     return merged
 
