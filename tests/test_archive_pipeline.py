@@ -21,6 +21,7 @@ from crawler.spiders.source import ArticleItem, SourceSpider
 from storage import Archive
 
 HOME = "https://baonghean.test/"
+URL = HOME + "thoi-su/mua-lu-10330721.html"
 TEXT = "Sáng 5/9, Ban Thường vụ Tỉnh ủy họp nghe báo cáo tình hình khắc phục hậu quả mưa lũ. " * 4
 
 
@@ -58,13 +59,12 @@ def test_a_new_article_the_archive_refused_is_retried_next_cycle(
     cycle: tuple[Crawler, FetchStateMiddleware, ArchivePipeline], archive: Archive, source_id: int
 ) -> None:
     crawler, fetch_state, pipeline = cycle
-    url = HOME + "thoi-su/mua-lu-10330721.html"
-    _fetch(fetch_state, url, '"v1"')
+    _fetch(fetch_state, URL, '"v1"')
     # A real failed write: the item names a source that is not in the archive (a foreign key).
     with pytest.raises(DropItem, match=r"cannot archive https://baonghean\.test/thoi-su/mua-lu-10330721\.html: "):
-        pipeline.process_item(_item(url, source_id + 1000))
+        pipeline.process_item(_item(URL, source_id + 1000))
     fetch_state.spider_closed(crawler.spider, "finished")
-    assert archive.pending_articles(source_id) == [url]
+    assert archive.pending_articles(source_id) == [URL]
     assert crawler.stats is not None
     assert crawler.stats.get_value("newswatch/errors/archive") == 1
 
@@ -72,20 +72,19 @@ def test_a_new_article_the_archive_refused_is_retried_next_cycle(
 def test_an_edit_the_archive_refused_is_not_hidden_by_the_validators_of_its_fetch(
     cycle: tuple[Crawler, FetchStateMiddleware, ArchivePipeline], archive: Archive, source_id: int
 ) -> None:
-    crawler, fetch_state, pipeline = cycle
-    url = HOME + "thoi-su/mua-lu-10330721.html"
-    _fetch(fetch_state, url, '"v1"')
-    pipeline.process_item(_item(url, source_id))
-    fetch_state.spider_closed(crawler.spider, "finished")
-    known = archive.lookup_articles([url])[url]
+    first_cycle, fetch_state, pipeline = cycle
+    _fetch(fetch_state, URL, '"v1"')
+    pipeline.process_item(_item(URL, source_id))
+    fetch_state.spider_closed(first_cycle.spider, "finished")
+    known = archive.lookup_articles([URL])[URL]
     assert (known.etag, known.last_checked_at is not None) == ('"v1"', True)
 
     crawler = _crawler(archive.url, source_id)
     fetch_state = FetchStateMiddleware.from_crawler(crawler)
-    _fetch(fetch_state, url, '"v2"')  # the edit, fetched; its write then fails (a deadlock, a full disk)
-    crawler.signals.send_catch_log(signals.article_not_archived, url=url, reason="deadlock detected")
+    _fetch(fetch_state, URL, '"v2"')  # the edit, fetched; its write then fails (a deadlock, a full disk)
+    crawler.signals.send_catch_log(signals.article_not_archived, url=URL, reason="deadlock detected")
     fetch_state.spider_closed(crawler.spider, "finished")
-    known = archive.lookup_articles([url])[url]
+    known = archive.lookup_articles([URL])[URL]
     assert (known.etag, known.last_modified, known.last_checked_at) == (None, None, None)
     assert isinstance(crawler.spider, SourceSpider)
     assert crawler.spider.wanted.due_again(known), "the next cycle would not fetch it"
