@@ -117,8 +117,7 @@ class Archive:
 
     def archive_page(self, record: PageRecord) -> UpsertResult:
         """Archive one page (see upsert_item). A write that PostgreSQL aborted to break a deadlock
-        with another crawl's, or that outwaited SQLite's lock, is run again; ArchiveWriteError(url)
-        when it cannot be written."""
+        with another crawl's is run again; ArchiveWriteError(url) when it cannot be written."""
         attempt = 1
         while True:
             try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage.errors import ArchiveOpenError
@@ -22,10 +22,10 @@ _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 def is_retryable(exc: DBAPIError) -> bool:
-    """Whether the failed transaction was a casualty of a concurrent one, worth running again."""
-    if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
-        return True
-    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+    """Whether the failed transaction was a casualty of a concurrent one, worth running again.
+    (SQLite's writers queue on its lock for SQLITE_BUSY_TIMEOUT_S instead: a write that outwaited
+    it is not retried, as another wait would hold the crawl's event loop as long again.)"""
+    return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
 def error_reason(exc: BaseException) -> str:
