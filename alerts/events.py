@@ -41,9 +41,12 @@ def item_event_fields(record: EventRecord) -> dict[str, Any]:
 
 def assign(session: Session, pending: store.PendingReport, record: EventRecord) -> Assignment:
     """Attach the report to its event, creating the event when it is the first report of it."""
-    group = store.group_events(session, pending.group_root_id)
+    # The root as it is now, not as the batch read it: an item linked into a group that already
+    # has an event meanwhile (a crawl's write in between) joins that event instead of founding one.
+    root_id = store.group_root_now(session, pending.item_id) or pending.group_root_id
+    group = store.group_events(session, root_id)
     if group:
-        evidence: dict[str, Any] = {"dedup_group_root": pending.group_root_id}
+        evidence: dict[str, Any] = {"dedup_group_root": root_id}
         if len(group) > 1:
             evidence["group_events"] = group
         return _attach(session, pending, record, Assignment(group[0], "duplicate", evidence))

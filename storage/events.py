@@ -132,6 +132,13 @@ def record_check(session: Session, item_id: int, version: int, detected: bool) -
                                      "checked_at": utcnow()}, conflict_columns=("item_id",))
 
 
+def group_root_now(session: Session, item_id: int) -> int | None:
+    """The item's dedup group root as committed now: a crawl may have linked it to another group
+    since its pending report was read. None when the item is gone."""
+    row = session.execute(select(Item.duplicate_of_id).where(Item.id == item_id)).first()
+    return None if row is None else (row[0] or item_id)
+
+
 def group_events(session: Session, root_id: int) -> list[int]:
     """Events reported by any item of a dedup group (its root and the items linked to it), oldest first."""
     members = select(Item.id).where(or_(Item.id == root_id, Item.duplicate_of_id == root_id))

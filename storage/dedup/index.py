@@ -80,12 +80,17 @@ def delete_keys(session: Session, item_id: int, features: Features) -> None:
 
 
 def lock_keys(session: Session, features: Features, text_hash: str) -> None:
-    """On PostgreSQL, serialize transactions that could find each other (shared URL, text, band or
-    strong anchor key) until commit; SQLite already serializes writers on its database lock."""
+    """On PostgreSQL, serialize transactions that could find each other (a shared URL, text, band
+    or indexed anchor key) until commit; SQLite already serializes writers on its database lock.
+
+    Every indexed anchor, not only the strong ones: two translations of one story written at once
+    by two crawls (the paper's edition and the portal's) may share only codes and numbers, and
+    without the lock neither would see the other, leaving one story in two groups."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    strong = [index_key("anchor", str(a)) for a in features.anchors if a.kind in anchor_mod.STRONG]
-    keys = sorted({*features.url_index_keys(), *features.bands, *strong, index_key("text", text_hash)})
+    anchors = [*features.anchor_index_keys(),
+               *(index_key("anchor", str(a)) for a in features.anchors if a.kind in anchor_mod.STRONG)]
+    keys = sorted({*features.url_index_keys(), *features.bands, *anchors, index_key("text", text_hash)})
     session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"),
                     {"keys": keys})
 
