@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from alerts.channels import Channel, ConsoleChannel, build_channel
 from alerts.delivery import RetryPolicy
 from alerts.detect import ConferenceDetector
+from alerts.model import EventRecord, ReportText
 from alerts.rules import WatchRule
 from alerts.service import AlertOptions, AlertService
 from alerts.vocabulary import load_vocabulary
@@ -183,3 +185,36 @@ def test_seed_events_do_not_alert(archive: Archive) -> None:
         (event,) = store.load_events(session)
     assert (event.alert_reason or "").startswith("seed corpus")
     assert len(event.reports) == 2
+
+
+class LinkingWhileReading(ConferenceDetector):
+    """A detector during whose first reading a crawl's write links the report being read into another
+    story's group: the window between the batch's read of the report and its own transaction."""
+
+    def __init__(self, archive: Archive, edit: PageRecord) -> None:
+        super().__init__(load_vocabulary())
+        self.archive, self.edit, self.written = archive, edit, False
+
+    def detect(self, report: ReportText) -> EventRecord | None:
+        if report.url == self.edit.url and not self.written:
+            self.written = True
+            self.archive.archive_page(self.edit)
+        return super().detect(report)
+
+
+def test_a_report_linked_into_an_evented_group_meanwhile_joins_that_event(archive: Archive) -> None:
+    options = AlertOptions(rules=(WatchRule(),), retry=RetryPolicy())
+    paper_id = archive.archive_page(vi_conference()).item_id
+    AlertService(archive, ConferenceDetector(load_vocabulary()), options, {}).cycle(LATER)
+    portal_url = "https://portal.example/tin/hoi-nghi-tong-ket-10400001.html"
+    first = replace(other_conference_same_day(), url=portal_url, canonical_url=portal_url, source="portal")
+    portal_id = archive.archive_page(first).item_id
+    # While detection reads the portal's first version, the portal's edit makes it a copy of the paper's report.
+    republished = replace(vi_conference(), url=portal_url, canonical_url=portal_url, source="portal")
+    service = AlertService(archive, LinkingWhileReading(archive, republished), options, {})
+    service.cycle(LATER)
+    service.cycle(LATER)
+    with archive.session() as session:
+        events = store.load_events(session, alerted_only=False)
+        assert store.group_root_now(session, portal_id) == paper_id, "the edit links the portal's copy to the paper"
+    assert [sorted(r.url for r in e.reports) for e in events] == [sorted([vi_conference().url, portal_url])]
