@@ -57,7 +57,10 @@ def _link_duplicate(session: Session, item: Item, record: PageRecord, features: 
     when an archived item's content changed, so the group it roots is judged again."""
     features = dedup.dated(features, record.published_at, item.first_seen_at)
     # Kept with the item, so verifying it as a later item's candidate parses instead of re-extracting.
-    item.dedup_anchors = dedup.dump_anchors(features.anchors)
+    # A new item has them from its INSERT; assigning the same value again would still cost a flush.
+    anchors = dedup.dump_anchors(features.anchors)
+    if item.dedup_anchors != anchors:
+        item.dedup_anchors = anchors
     if edited:
         # The members of a group the item roots are judged against its new text, wherever it goes.
         dedup.rejudge_members(session, item)
@@ -115,6 +118,8 @@ def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
             "updated_at": now,
             "version": 1,
             "alerted": False,
+            # The anchors do not depend on the item's date, so a new item needs no UPDATE for them.
+            "dedup_anchors": dedup.dump_anchors(features.anchors),
         },
         conflict_columns=("url",),
     )

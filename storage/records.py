@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -46,8 +47,9 @@ class PageRecord:
     # crawl's extraction workers do); the archive computes them otherwise.
     features: Features | None = field(default=None, compare=False, repr=False)
 
-    @property
+    @cached_property
     def text_hash(self) -> str:
+        # Cached: one archive write reads it several times, and normalising a long text is not free.
         return text_fingerprint(self.text)
 
 
