@@ -109,7 +109,8 @@ class AlertService:
             report.alerted += 1
             first_url = store.first_report_url(session, assignment.event_id) or pending.url
             for name in self.channels:
-                report.queued += store.enqueue(session, assignment.event_id, name, idempotency_key(first_url, name))
+                report.queued += store.enqueue(session, assignment.event_id, name, idempotency_key(first_url, name),
+                                               now)
             logger.info("alert for event %s (%s): %s", assignment.event_id, pending.url, reason)
 
     def _why(self, pending: store.PendingReport, record: EventRecord, text: ReportText, now: datetime,

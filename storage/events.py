@@ -220,11 +220,13 @@ def set_alert_reason(session: Session, event_id: int, reason: str, alerted: bool
         session.execute(update(Item).where(Item.id.in_(reports)).values(alerted=True))
 
 
-def enqueue(session: Session, event_id: int, channel: str, idempotency_key: str) -> bool:
-    """One outbox row per event and channel; True when this call added it."""
+def enqueue(session: Session, event_id: int, channel: str, idempotency_key: str, now: datetime | None = None) -> bool:
+    """One outbox row per event and channel, due at `now` (the alerts cycle's clock, so that the
+    same cycle delivers it); True when this call added it."""
+    due = now or utcnow()
     return insert_ignoring_conflict(session, AlertDelivery, {
         "event_id": event_id, "channel": channel, "idempotency_key": idempotency_key, "status": "pending",
-        "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow()}, conflict_columns=("idempotency_key",))
+        "attempts": 0, "next_attempt_at": due, "created_at": due}, conflict_columns=("idempotency_key",))
 
 
 def due_deliveries(session: Session, now: datetime, limit: int,
