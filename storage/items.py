@@ -56,11 +56,6 @@ def _link_duplicate(session: Session, item: Item, record: PageRecord, features: 
     """File the item in the dedup index and link it to the canonical item of its group; `edited`
     when an archived item's content changed, so the group it roots is judged again."""
     features = dedup.dated(features, record.published_at, item.first_seen_at)
-    # Kept with the item, so verifying it as a later item's candidate parses instead of re-extracting.
-    # A new item has them from its INSERT; assigning the same value again would still cost a flush.
-    anchors = dedup.dump_anchors(features.anchors)
-    if item.dedup_anchors != anchors:
-        item.dedup_anchors = anchors
     if edited:
         # The members of a group the item roots are judged against its new text, wherever it goes.
         dedup.rejudge_members(session, item)
@@ -96,6 +91,9 @@ def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
     # updates the copy's row, so the copy's own write, had it locked its row first and then waited
     # for these keys, would deadlock with it (an original and its republication edited at once).
     dedup.lock_keys(session, features, record.text_hash)
+    # Kept with the item, so verifying it as a later item's candidate parses instead of re-extracting.
+    # They do not depend on the item's date: a new item gets them in its INSERT, with no UPDATE.
+    anchors = dedup.dump_anchors(features.anchors)
     inserted = insert_ignoring_conflict(
         session,
         Item,
@@ -118,8 +116,7 @@ def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
             "updated_at": now,
             "version": 1,
             "alerted": False,
-            # The anchors do not depend on the item's date, so a new item needs no UPDATE for them.
-            "dedup_anchors": dedup.dump_anchors(features.anchors),
+            "dedup_anchors": anchors,
         },
         conflict_columns=("url",),
     )
@@ -135,6 +132,7 @@ def upsert_item(session: Session, record: PageRecord) -> UpsertResult:
                             text_hash=item.text_hash)
             )
         _apply(item, record)
+        item.dedup_anchors = anchors
         item.version += 1
         outcome = UpsertOutcome.UPDATED
     else:

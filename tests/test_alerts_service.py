@@ -88,10 +88,11 @@ def hook() -> Iterator[HttpReceiver]:
     yield from serve_http()
 
 
-def make_service(archive: Archive, channels: dict[str, Channel], rules: tuple[WatchRule, ...] = ()) -> AlertService:
+def make_service(archive: Archive, channels: dict[str, Channel], rules: tuple[WatchRule, ...] = (),
+                 detector: ConferenceDetector | None = None) -> AlertService:
     options = AlertOptions(rules=rules or (WatchRule(),),
                            retry=RetryPolicy(base_delay=timedelta(minutes=1), max_delay=timedelta(hours=1)))
-    return AlertService(archive, ConferenceDetector(load_vocabulary()), options, channels)
+    return AlertService(archive, detector or ConferenceDetector(load_vocabulary()), options, channels)
 
 
 def test_one_event_and_one_alert_per_channel_across_editions(archive: Archive, hook: HttpReceiver) -> None:
@@ -203,15 +204,14 @@ class LinkingWhileReading(ConferenceDetector):
 
 
 def test_a_report_linked_into_an_evented_group_meanwhile_joins_that_event(archive: Archive) -> None:
-    options = AlertOptions(rules=(WatchRule(),), retry=RetryPolicy())
     paper_id = archive.archive_page(vi_conference()).item_id
-    AlertService(archive, ConferenceDetector(load_vocabulary()), options, {}).cycle(LATER)
+    make_service(archive, {}).cycle(LATER)
     portal_url = "https://portal.example/tin/hoi-nghi-tong-ket-10400001.html"
     first = replace(other_conference_same_day(), url=portal_url, canonical_url=portal_url, source="portal")
     portal_id = archive.archive_page(first).item_id
     # While detection reads the portal's first version, the portal's edit makes it a copy of the paper's report.
     republished = replace(vi_conference(), url=portal_url, canonical_url=portal_url, source="portal")
-    service = AlertService(archive, LinkingWhileReading(archive, republished), options, {})
+    service = make_service(archive, {}, detector=LinkingWhileReading(archive, republished))
     service.cycle(LATER)
     service.cycle(LATER)
     with archive.session() as session:
