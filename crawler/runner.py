@@ -97,6 +97,9 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
             # Scrapy 2.19's remote-control server runs Python sent to it on a local port, and a killed
             # crawl leaves its job file behind: a scheduled crawler has no use for either.
             "REMOTE_CONTROL_ENABLED": False,
+            # Scrapy reads the source of every callback (inspect + ast) to warn about generators that
+            # return a value; its cache holds bound methods weakly, and they die with their requests.
+            "WARN_ON_GENERATOR_RETURN_VALUE": False,
             "COOKIES_ENABLED": False,
             ARCHIVE_URL_SETTING: options.archive_url,
             TIMEZONE_SETTING: options.timezone,
