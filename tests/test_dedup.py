@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from storage import Archive, PageRecord
 from storage.dedup.anchors import dates, numbers
+from storage.dedup.shingles import ShingleCache, shingles
 from storage.dedup.urls import canonicalize_url
 from storage.models import Item
 from tests.conftest import FIXTURES
@@ -214,3 +215,18 @@ def test_an_edited_story_and_its_copy_end_alike_whichever_is_edited_first(archiv
     rows = {row["url"]: row for row in archive.iter_export(UTC)}
     assert rows[original]["duplicate_of"] is None
     assert (rows[portal]["duplicate_of"], rows[portal]["duplicate_kind"]) == (original, "exact")
+
+
+def test_the_recent_shingle_sets_are_the_texts_own_and_bounded() -> None:
+    texts = [item["text"] for item in ITEMS[:6]]
+    cache = ShingleCache(size=3)
+    for text in texts:
+        assert cache.get(text) == frozenset(shingles(text))
+    assert len(cache) == 3
+    kept = cache.get(texts[-1])
+    assert cache.get(texts[-1]) is kept, "a text met again is not shingled again"
+    # A set handed over with the extraction is the one given back, and counts as the newest.
+    handed = frozenset(shingles(texts[0]))
+    cache.remember(texts[0], handed)
+    cache.get(texts[1])
+    assert cache.get(texts[0]) is handed

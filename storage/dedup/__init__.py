@@ -25,6 +25,7 @@ from storage.dedup.index import (
     take_over,
     write_keys,
 )
+from storage.dedup.shingles import RECENT_SHINGLES
 from storage.dedup.urls import canonicalize_url
 from storage.models import Item
 from storage.records import PageRecord
@@ -59,6 +60,8 @@ __all__ = [
 
 def features_of_record(record: PageRecord, first_seen: datetime | None = None) -> Features:
     if record.features is not None:  # computed with the extraction, for this record's text
+        # The record's shingles are what judging its group's members against it will need.
+        RECENT_SHINGLES.remember(record.text, record.features.shingles)
         return dated(record.features, record.published_at, first_seen)
     return compute(record.url, record.canonical_url, record.text, record.language, record.images,
                    record.source_links, record.published_at, first_seen)

@@ -14,7 +14,7 @@ from storage.dedup import anchors as anchor_mod
 from storage.dedup.anchors import Anchor
 from storage.dedup.canonical import ranks_first
 from storage.dedup.features import UNDATED, Features, compute, day_number
-from storage.dedup.shingles import index_key, overlap, shingles
+from storage.dedup.shingles import index_key, overlap, stored_shingles
 from storage.models import DedupKey, Item
 from storage.upsert import dialect_insert
 
@@ -59,7 +59,7 @@ def stored_anchors(item: Item) -> set[Anchor]:
 def candidate_features(item: Item, kind: str) -> Features:
     """What verifying a candidate needs: its shingles for `near`, its anchors and day otherwise."""
     if kind == "near":
-        return Features((), _language(item.language), frozenset(shingles(item.text)), (), frozenset(), 0)
+        return Features((), _language(item.language), stored_shingles(item.text), (), frozenset(), 0)
     return Features((), None, frozenset(), (), frozenset(stored_anchors(item)),
                     day_number(item.published_at, item.first_seen_at))
 
@@ -196,7 +196,7 @@ def _judge(session: Session, row: Row[Any], kind: str, features: Features,
         language = _language(row.language)
         if features.language and language and features.language != language:
             return None
-        other = Features((), language, frozenset(shingles(row.text)), (), frozenset(), 0)
+        other = Features((), language, stored_shingles(row.text), (), frozenset(), 0)
         return judge_near(features, other, seedish or row.is_seed)
     day = day_number(row.published_at, row.first_seen_at)
     if abs(features.day - day) > DAY_WINDOW:

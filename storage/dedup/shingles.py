@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Set as AbstractSet
 from functools import cache
 
@@ -58,6 +60,46 @@ def shingles(text: str) -> set[str]:
         return {sep.join(tokens)} if tokens else set()
     # One slice per offset, zipped, instead of one slice per shingle.
     return set(map(sep.join, zip(*(tokens[i:] for i in range(size)), strict=False)))
+
+
+class ShingleCache:
+    """The shingle sets of the texts met most recently, by text: a crawl verifies one new item
+    after another against the same group roots and candidates, and re-judges each new member
+    against its root."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._sets: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._lock = threading.Lock()  # the dashboard explains duplicates from several threads
+
+    def __len__(self) -> int:
+        return len(self._sets)
+
+    def get(self, text: str) -> frozenset[str]:
+        with self._lock:
+            found = self._sets.get(text)
+            if found is not None:
+                self._sets.move_to_end(text)
+                return found
+        found = frozenset(shingles(text))
+        self.remember(text, found)
+        return found
+
+    def remember(self, text: str, shingle_set: frozenset[str]) -> None:
+        """Keep a set computed elsewhere (a new item's, with its extraction)."""
+        with self._lock:
+            self._sets[text] = shingle_set
+            self._sets.move_to_end(text)
+            while len(self._sets) > self.size:
+                self._sets.popitem(last=False)
+
+
+# About 10 MB at most (a text and its set); a group's root stays in it while its editions arrive.
+RECENT_SHINGLES = ShingleCache(64)
+
+
+def stored_shingles(text: str) -> frozenset[str]:
+    return RECENT_SHINGLES.get(text)
 
 
 def overlap(a: AbstractSet[str], b: AbstractSet[str]) -> tuple[float, float]:
