@@ -15,6 +15,7 @@ from crawler.extraction_pool import ExtractionPool
 from crawler.middlewares.fetch_state import FULL_FETCH_SETTING
 from crawler.middlewares.raw_pages import KEEP_RAW_SETTING
 from crawler.middlewares.retry import BACKOFF_SETTING
+from crawler.pipelines.archive import BATCH_SETTING, BATCH_WAIT_SETTING
 from crawler.spiders.source import SourceSpider
 from storage import Archive
 from storage.crawl_state import NOT_ARTICLE_KIND
@@ -46,6 +47,9 @@ class CrawlOptions:
     keep_raw: bool = False
     # Worker processes that extract articles beside the crawl's event loop (0: in the crawl's process).
     extraction_processes: int = 1
+    # Articles written to the archive together (one transaction on SQLite), and the longest one waits.
+    archive_batch: int = 16
+    archive_batch_wait_s: float = 2.0
     # Crawl workers on several hosts: per-domain delays shared through this Redis ("" = this process only).
     redis_url: str = ""
     redis_prefix: str = "newswatch"
@@ -105,6 +109,8 @@ def scrapy_settings(options: CrawlOptions) -> Settings:
             TIMEZONE_SETTING: options.timezone,
             FULL_FETCH_SETTING: options.full_fetch_every,
             KEEP_RAW_SETTING: options.keep_raw,
+            BATCH_SETTING: options.archive_batch,
+            BATCH_WAIT_SETTING: options.archive_batch_wait_s,
             "ITEM_PIPELINES": {"crawler.pipelines.archive.ArchivePipeline": 300},
             "DOWNLOADER_MIDDLEWARES": {
                 # First of all, before robots.txt (100): nothing may connect to an undeclared private host.

@@ -155,6 +155,8 @@ class Newswatch:
             full_fetch_every=crawl.full_fetch_every,
             keep_raw=crawl.keep_raw,
             extraction_processes=crawl.extraction_processes,
+            archive_batch=crawl.archive_batch,
+            archive_batch_wait_s=crawl.archive_batch_wait_s,
             redis_url=self.settings.workers.redis_url,
             redis_prefix=self.settings.workers.prefix,
         )

@@ -56,10 +56,12 @@ class CrawlConfig:
     full_fetch_every: int = 10
     keep_raw: bool = False  # keep each article's raw response, for `newswatch export --format warc`
     extraction_processes: int = 1  # worker processes extracting articles beside the crawl (0: none)
+    archive_batch: int = 16  # articles written to the archive together (one transaction on SQLite)
+    archive_batch_wait_s: float = 2.0  # the longest an extracted article waits for its batch
 
     def __post_init__(self) -> None:
         for name in ("download_timeout_s", "max_body_bytes", "concurrent_requests", "concurrent_per_domain",
-                     "max_listing_pages"):
+                     "max_listing_pages", "archive_batch", "archive_batch_wait_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"crawl.{name} must be positive, not {getattr(self, name)!r}")
         for name in ("download_delay_s", "retry_times", "retry_backoff_s", "recheck_days", "full_fetch_every",

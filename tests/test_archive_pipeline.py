@@ -1,14 +1,15 @@
-"""ArchivePipeline and FetchStateMiddleware on a temporary archive: a fetched page the archive
-could not take is fetched again in full next cycle, never hidden behind a 304."""
+"""ArchivePipeline and FetchStateMiddleware on a temporary archive: articles are written in batches,
+and a fetched page the archive could not take is fetched again in full next cycle, never hidden
+behind a 304."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
@@ -16,7 +17,7 @@ from crawler import signals
 from crawler.archive_link import ARCHIVE_URL_SETTING
 from crawler.extraction import ExtractedPage, PageType
 from crawler.middlewares.fetch_state import FetchStateMiddleware
-from crawler.pipelines.archive import ArchivePipeline
+from crawler.pipelines.archive import BATCH_SETTING, BATCH_WAIT_SETTING, ArchivePipeline
 from crawler.spiders.source import ArticleItem, SourceSpider
 from storage import Archive
 
@@ -30,8 +31,9 @@ def source_id(archive: Archive) -> int:
     return archive.add_source("nghean", HOME, 3600).id
 
 
-def _crawler(archive_url: str, source_id: int) -> Crawler:
-    crawler = get_crawler(SourceSpider, {ARCHIVE_URL_SETTING: archive_url})
+def _crawler(archive_url: str, source_id: int, batch: int = 1, wait_s: float = 2.0) -> Crawler:
+    crawler = get_crawler(SourceSpider, {ARCHIVE_URL_SETTING: archive_url, BATCH_SETTING: batch,
+                                         BATCH_WAIT_SETTING: wait_s})
     crawler.spider = SourceSpider.from_crawler(crawler, source="nghean", source_id=source_id, home_url=HOME,
                                                timezone="Asia/Ho_Chi_Minh")
     return crawler
@@ -61,12 +63,68 @@ def test_a_new_article_the_archive_refused_is_retried_next_cycle(
     crawler, fetch_state, pipeline = cycle
     _fetch(fetch_state, URL, '"v1"')
     # A real failed write: the item names a source that is not in the archive (a foreign key).
-    with pytest.raises(DropItem, match=r"cannot archive https://baonghean\.test/thoi-su/mua-lu-10330721\.html: "):
-        pipeline.process_item(_item(URL, source_id + 1000))
+    pipeline.process_item(_item(URL, source_id + 1000))
     fetch_state.spider_closed(crawler.spider, "finished")
     assert archive.pending_articles(source_id) == [URL]
     assert crawler.stats is not None
     assert crawler.stats.get_value("newswatch/errors/archive") == 1
+    assert archive.count_items() == 0
+
+
+def _urls(n: int) -> list[str]:
+    return [HOME + f"thoi-su/bai-{i}-1033{i:04d}.html" for i in range(n)]
+
+
+def _text(i: int) -> str:
+    return f"Bài số {i}: Hội đồng nhân dân xã {i} họp kỳ thứ {i + 7}, bàn {i * 3} việc riêng của xã. " * 6
+
+
+def test_a_batch_is_written_when_full_and_what_waits_when_the_spider_closes(archive_url: str, archive: Archive,
+                                                                            source_id: int) -> None:
+    crawler = _crawler(archive_url, source_id, batch=4)
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    urls = _urls(6)
+    for i, url in enumerate(urls[:3]):
+        pipeline.process_item(_item(url, source_id, _text(i)))
+    assert archive.count_items() == 0, "three articles wait for the fourth"
+    pipeline.process_item(_item(urls[3], source_id, _text(3)))
+    assert archive.count_items() == 4
+    for i, url in enumerate(urls[4:], start=4):
+        pipeline.process_item(_item(url, source_id, _text(i)))
+    pipeline.close_spider()
+    assert archive.count_items() == 6
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("newswatch/items_new") == 6
+
+
+def test_an_article_waits_at_most_the_batch_wait(archive_url: str, archive: Archive, source_id: int) -> None:
+    crawler = _crawler(archive_url, source_id, batch=16, wait_s=0.2)
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline.process_item(_item(URL, source_id))
+    pipeline._write_if_due()  # what the pipeline's timer calls
+    assert archive.count_items() == 0
+    time.sleep(0.25)
+    pipeline._write_if_due()
+    assert archive.count_items() == 1
+    pipeline.close_spider()
+
+
+def test_a_page_the_archive_refuses_fails_alone_in_its_batch(archive_url: str, archive: Archive,
+                                                              source_id: int) -> None:
+    crawler = _crawler(archive_url, source_id, batch=5)
+    fetch_state, pipeline = FetchStateMiddleware.from_crawler(crawler), ArchivePipeline.from_crawler(crawler)
+    urls = _urls(5)
+    for i, url in enumerate(urls):
+        _fetch(fetch_state, url, f'"v{i}"')
+        # The middle one names a source that is not in the archive: its write fails (a foreign key).
+        pipeline.process_item(_item(url, source_id + 1000 if i == 2 else source_id, _text(i)))
+    pipeline.close_spider()
+    fetch_state.spider_closed(crawler.spider, "finished")
+    assert sorted(archive.lookup_articles(urls)) == sorted(urls[:2] + urls[3:])
+    assert archive.pending_articles(source_id) == [urls[2]]
+    assert crawler.stats is not None
+    stats = crawler.stats.get_stats()
+    assert (stats["newswatch/items_new"], stats["newswatch/errors/archive"]) == (4, 1)
 
 
 def test_an_edit_the_archive_refused_is_not_hidden_by_the_validators_of_its_fetch(
