@@ -70,7 +70,7 @@ def write_keys(session: Session, item_id: int, features: Features) -> None:
         # One statement executed over the rows: its compiled form is cached, while a VALUES list
         # of each item's own length was compiled anew for every item.
         stmt = dialect_insert(session, DedupKey).on_conflict_do_nothing(index_elements=["key", "day", "item_id"])
-        session.execute(stmt, rows)
+        session.connection().execute(stmt, rows)
 
 
 def delete_keys(session: Session, item_id: int, features: Features) -> None:
@@ -102,8 +102,9 @@ def root_of(session: Session, item_id: int) -> Item | None:
     return item
 
 
-# The look-ups are Core statements built once: the ORM's per-query overhead (~0.3 ms) was most of
-# a duplicate check. They do not autoflush, so `find_match` flushes first.
+# The look-ups are Core statements built once and run on the session's connection: the ORM's
+# per-query overhead (~0.3 ms) was most of a duplicate check. They do not autoflush, so
+# `find_match` flushes first.
 _KEYS = DedupKey.__table__.c
 _ITEMS = Item.__table__.c
 _DAY_WINDOW = _KEYS.day.between(bindparam("low"), bindparam("high"))
@@ -147,7 +148,7 @@ def _by_keys(session: Session, keys: Sequence[int], exclude: int, day: int | Non
     stmt = _UNDATED_HITS if day is None else _DATED_HITS
     if day is not None:
         params.update(_window(day))
-    return {int(i): int(n) for i, n in session.execute(stmt, params)}
+    return {int(i): int(n) for i, n in session.connection().execute(stmt, params)}
 
 
 def near_evidence(a: Features, b: Features) -> tuple[float, float]:
@@ -185,7 +186,7 @@ def judge_translation(a: Features, b: Features) -> tuple[float, dict[str, Any]] 
 
 def _candidate_rows(session: Session, ids: Sequence[int], kind: str) -> dict[int, Row[Any]]:
     stmt = _NEAR_ROWS if kind == "near" else _TRANSLATION_ROWS
-    return {row.id: row for row in session.execute(stmt, {"ids": list(ids)})}
+    return {row.id: row for row in session.connection().execute(stmt, {"ids": list(ids)})}
 
 
 def _judge(session: Session, row: Row[Any], kind: str, features: Features,
@@ -239,7 +240,7 @@ def _translation(session: Session, features: Features, item_id: int) -> Decision
         return None
     params = {"keys": keys, "strong": strong_keys(features), "exclude": item_id, **_window(features.day)}
     # Only a candidate with a strong anchor, or several shared ones, is worth scoring.
-    ids = [int(i) for i, n, strong, strong_rank in session.execute(_ANCHOR_HITS, params)
+    ids = [int(i) for i, n, strong, strong_rank in session.connection().execute(_ANCHOR_HITS, params)
            if (strong and strong_rank <= MAX_CANDIDATES) or n >= MIN_WEAK_HITS][:MAX_TRANSLATION_CANDIDATES]
     return _best(session, ids, "translation", features, False)
 
@@ -253,7 +254,7 @@ def find_match(  # noqa: PLR0917
     if by_url:
         return Decision(min(by_url), "url", 1.0, {"urls": list(features.urls)})
     if has_text:
-        exact = session.execute(_EXACT, {"exclude": item_id, "text_hash": text_hash}).scalar()
+        exact = session.connection().execute(_EXACT, {"exclude": item_id, "text_hash": text_hash}).scalar()
         if exact is not None:
             return Decision(exact, "exact", 1.0, {"text_hash": text_hash})
         near = _near(session, features, item_id, is_seed)
@@ -270,7 +271,7 @@ def merge_groups(session: Session, root: Item, features: Features, item_id: int)
     candidates = list(_by_keys(session, strong_keys(features), item_id, day=features.day))
     # Mostly the other editions of a group already joined: skipped by their root ids, without
     # loading their rows (groups are one level deep, and only ever merged into the current root).
-    roots = {int(i): int(r) for i, r in session.execute(_ROOTS, {"ids": candidates})} if candidates else {}
+    roots = {int(i): int(r) for i, r in session.connection().execute(_ROOTS, {"ids": candidates})} if candidates else {}
     joined = {root.id, item_id}
     for candidate_id in candidates:
         if roots.get(candidate_id) in joined:
