@@ -186,6 +186,9 @@ def promote_report(session: Session, event_id: int, item_id: int, new: NewEvent)
     current = session.get(Item, event.first_item_id) if event.first_item_id is not None else None
     if current is not None and not ranks_first(item, current):
         return False
+    # Every field the report tells, the province and day too: a translation that founded the event
+    # may name no province its original names.
+    event.type, event.event_date, event.province = new.type, new.event_date, new.province
     event.place, event.organizer, event.organizer_key = new.place, new.organizer, new.organizer_key
     event.topic, event.title, event.details, event.first_item_id = new.topic, new.title, new.details, item_id
     return True

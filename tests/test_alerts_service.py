@@ -218,3 +218,22 @@ def test_a_report_linked_into_an_evented_group_meanwhile_joins_that_event(archiv
         events = store.load_events(session, alerted_only=False)
         assert store.group_root_now(session, portal_id) == paper_id, "the edit links the portal's copy to the paper"
     assert [sorted(r.url for r in e.reports) for e in events] == [sorted([vi_conference().url, portal_url])]
+
+
+def test_an_event_read_first_from_a_lower_ranked_report_is_told_by_the_original(archive: Archive) -> None:
+    """The translation names no province; its original, read in a later cycle, does: the event
+    takes every field of the original's telling, as it would had the original arrived first."""
+    english = en_translation()
+    vague = replace(english, title="Conference reviews propaganda work in 2026 and deploys tasks for 2027",
+                    description=None, text=english.text.replace("of the Nghe An Provincial", "of the Provincial"))
+    archive.archive_page(vague)
+    make_service(archive, {}).cycle(LATER)
+    with archive.session() as session:
+        (founded,) = store.load_events(session)
+    assert founded.province is None, "the translation alone should not tell the province"
+    archive.archive_page(vi_conference())
+    make_service(archive, {}).cycle(LATER)
+    with archive.session() as session:
+        (event,) = store.load_events(session)
+    assert event.first_url == vi_conference().url
+    assert (event.province, event.title, str(event.event_date)) == ("Nghệ An", vi_conference().title, "2026-12-05")
