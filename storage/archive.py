@@ -136,9 +136,9 @@ class Archive:
         """Archive pages in order; what one of them could not be written as comes back as its
         ArchiveWriteError, in its place.
 
-        On SQLite, whose writers queue on one lock anyway, the pages are one transaction: a
-        transaction per page cost about a third of each page's write (commits, the search index's
-        segments, group roots read again). PostgreSQL, where several crawls write at once, gets a
+        On SQLite, whose writers queue on one lock anyway, the pages are one transaction, instead
+        of each page paying its own commit and search-index segment and reading its group's root
+        again (BENCHMARKS.md, 2026-12-07). PostgreSQL, where several crawls write at once, gets a
         transaction per page (`archive_page`), so that none holds the locks of many pages. A batch
         that fails is written again page by page, so that a page that cannot be written fails alone.
         """
