@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import crawl_state, migrate, raw_pages
@@ -146,6 +146,10 @@ class Archive:
             try:
                 with self.session() as session:
                     return [upsert_item(session, record) for record in records]
+            except OperationalError as exc:
+                # The archive refused, not a page (locked past its busy timeout, disk full, read
+                # only): page by page, each would wait and fail again while the crawl's loop waits.
+                return [ArchiveWriteError(record.url, error_reason(exc)) for record in records]
             except DBAPIError as exc:
                 logger.info("a batch of %d pages was not written (%s): writing them one by one",
                             len(records), error_reason(exc))

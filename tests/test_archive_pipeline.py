@@ -4,8 +4,11 @@ behind a 304."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from scrapy import Request
@@ -19,7 +22,7 @@ from crawler.extraction import ExtractedPage, PageType
 from crawler.middlewares.fetch_state import FetchStateMiddleware
 from crawler.pipelines.archive import BATCH_SETTING, BATCH_WAIT_SETTING, ArchivePipeline
 from crawler.spiders.source import ArticleItem, SourceSpider
-from storage import Archive
+from storage import Archive, ArchiveWriteError, PageRecord, engine
 
 HOME = "https://baonghean.test/"
 URL = HOME + "thoi-su/mua-lu-10330721.html"
@@ -146,3 +149,36 @@ def test_an_edit_the_archive_refused_is_not_hidden_by_the_validators_of_its_fetc
     assert (known.etag, known.last_modified, known.last_checked_at) == (None, None, None)
     assert isinstance(crawler.spider, SourceSpider)
     assert crawler.spider.wanted.due_again(known), "the next cycle would not fetch it"
+
+
+def test_a_batch_the_locked_archive_refuses_fails_whole_without_waiting_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """SQLite locked past its busy timeout by another writer: every page of the batch fails with
+    it, and is not written page by page (each would wait the timeout out again)."""
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    db = tmp_path / "locked.db"
+    with Archive.open(f"sqlite:///{db}") as archive:
+        source_id = archive.add_source("nghean", HOME, 3600).id
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another crawl's write, holding the lock
+        try:
+            with caplog.at_level(logging.INFO, logger="storage.archive"):
+                results = archive.archive_pages([_record(url, source_id, i) for i, url in enumerate(_urls(3))])
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert [type(result) for result in results] == [ArchiveWriteError] * 3
+        assert all("locked" in result.reason for result in results if isinstance(result, ArchiveWriteError))
+        assert "one by one" not in caplog.text
+        assert archive.count_items() == 0
+
+
+def test_an_impossible_batch_setting_fails_the_crawl_instead_of_switching_archiving_off(archive_url: str) -> None:
+    crawler = _crawler(archive_url, 1, batch=0)
+    with pytest.raises(ValueError, match="NEWSWATCH_ARCHIVE_BATCH must be at least 1"):
+        ArchivePipeline.from_crawler(crawler)
+
+
+def _record(url: str, source_id: int, i: int) -> PageRecord:
+    return PageRecord(url=url, canonical_url=url, source="nghean", source_id=source_id, text=_text(i),
+                      language="vi", title=f"Bài số {i}")

@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 from crawler import signals
@@ -43,7 +42,9 @@ class ArchivePipeline:
         batch = crawler.settings.getint(BATCH_SETTING, 1)
         wait_s = crawler.settings.getfloat(BATCH_WAIT_SETTING, 2.0)
         if batch < 1 or wait_s <= 0:
-            raise NotConfigured(f"{BATCH_SETTING} must be at least 1 and {BATCH_WAIT_SETTING} positive")
+            # An error, not NotConfigured: a crawl without its archive pipeline would keep nothing.
+            raise ValueError(f"{BATCH_SETTING} must be at least 1 and {BATCH_WAIT_SETTING} positive, "
+                             f"not {batch!r} and {wait_s!r}")
         return cls(crawler, open_archive(crawler), batch, wait_s)
 
     def open_spider(self) -> None:
